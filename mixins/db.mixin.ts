@@ -1,0 +1,176 @@
+/**
+ * Storage for one collection over moleculer-db: NeDB files under DATA_DIR by default, MongoDB
+ * when MONGO_URI is set. Services use the `store*` methods below, which speak the query
+ * language both stores share, and never the adapter's own actions (turned off here).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import DbService from "moleculer-db";
+import MongoAdapter from "moleculer-db-adapter-mongo";
+import type { ServiceSchema } from "moleculer";
+import { config } from "../models/config";
+import { ApiError } from "../models/errors";
+import type { SortSpec, StoreQuery } from "./resource/query";
+
+export interface StoreOptions {
+	/** Collection (MongoDB) or file name (NeDB, `<DATA_DIR>/<collection>.db`). */
+	collection: string;
+	/** Fields to index. Every collection is also indexed by `organization_id`. */
+	indexes?: string[];
+	/** Fields unique within an organization (enforced by a unique index on MongoDB). */
+	unique?: string[];
+}
+
+export interface FindOptions {
+	sort?: SortSpec;
+	skip?: number;
+	limit?: number;
+}
+
+export type StoredDoc = Record<string, unknown> & { _id: string };
+
+/** NeDB rewrites its append-only file this often, so a long-running node's files stay small. */
+const COMPACTION_INTERVAL_MS = 10 * 60 * 1000;
+
+/** Locks this process holds; two brokers in one process (tests) may not share a DATA_DIR either. */
+const heldLocks = new Set<string>();
+
+function processAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+
+		return true;
+	} catch (err) {
+		return (err as NodeJS.ErrnoException).code === "EPERM";
+	}
+}
+
+/**
+ * NeDB keeps the whole collection in the memory of one process, so a second process writing
+ * the same file would silently lose writes: the contract says it must refuse to start instead.
+ */
+function acquireLock(file: string, serviceName: string): void {
+	if (heldLocks.has(file)) {
+		throw new Error(`The ${serviceName} service already runs on this DATA_DIR in this process`);
+	}
+	fs.mkdirSync(path.dirname(file), { recursive: true });
+	try {
+		const owner = Number(fs.readFileSync(file, "utf8"));
+		if (owner && owner !== process.pid && processAlive(owner)) {
+			throw new Error(
+				`The ${serviceName} service already runs on DATA_DIR ${path.dirname(file)} (pid ${owner}); ` +
+					"on NeDB each data service runs as exactly one copy (use MONGO_URI to scale it out)",
+			);
+		}
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+	}
+	fs.writeFileSync(file, String(process.pid));
+	heldLocks.add(file);
+}
+
+function releaseLock(file: string): void {
+	if (!heldLocks.delete(file)) return;
+	try {
+		if (Number(fs.readFileSync(file, "utf8")) === process.pid) fs.unlinkSync(file);
+	} catch {
+		// already gone: nothing to release
+	}
+}
+
+/** moleculer-db's sort form: `["-created_at", "_id"]`. */
+function sortList(sort: SortSpec | undefined): string[] | undefined {
+	return sort?.map(([field, dir]) => (dir === 1 ? field : `-${field}`));
+}
+
+export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
+	const settings = config();
+	const mongo = Boolean(settings.mongoUri);
+	const lockFile = path.join(settings.dataDir, `${options.collection}.lock`);
+	const adapter = mongo
+		? new MongoAdapter(settings.mongoUri as string)
+		: new DbService.MemoryAdapter({ filename: path.join(settings.dataDir, `${options.collection}.db`) });
+
+	return {
+		mixins: [DbService],
+		adapter,
+		collection: options.collection,
+		settings: { idField: "_id" },
+
+		// moleculer-db's generic actions would bypass tenancy and validation: turned off.
+		actions: {
+			find: false,
+			count: false,
+			list: false,
+			create: false,
+			insert: false,
+			get: false,
+			update: false,
+			remove: false,
+		},
+
+		methods: {
+			storeFind(query: StoreQuery, opts: FindOptions = {}): Promise<StoredDoc[]> {
+				return this.adapter.find({ query, sort: sortList(opts.sort), offset: opts.skip, limit: opts.limit });
+			},
+
+			storeCount(query: StoreQuery): Promise<number> {
+				// NeDB's adapter counts by loading every matching document; the datastore need not.
+				return mongo ? this.adapter.count({ query }) : this.adapter.db.countAsync(query);
+			},
+
+			async storeFindOne(query: StoreQuery): Promise<StoredDoc | undefined> {
+				return (await this.adapter.findOne(query)) ?? undefined;
+			},
+
+			async storeInsert(doc: StoredDoc): Promise<StoredDoc> {
+				try {
+					return await this.adapter.insert(doc);
+				} catch (err) {
+					// A unique index (MongoDB) caught a race the service's own check could not.
+					if ((err as { code?: number }).code === 11000) throw new ApiError("CONFLICT", "A unique field is taken");
+					throw err;
+				}
+			},
+
+			/** Applies `$set` to the documents matching `query`; returns how many changed. */
+			storeUpdate(query: StoreQuery, set: Record<string, unknown>): Promise<number> {
+				return this.adapter.updateMany(query, { $set: set });
+			},
+
+			storeRemove(query: StoreQuery): Promise<number> {
+				return this.adapter.removeMany(query);
+			},
+		},
+
+		created() {
+			if (!mongo) acquireLock(lockFile, this.name);
+		},
+
+		async afterConnected() {
+			const indexed = ["organization_id", ...(options.indexes ?? [])];
+			if (mongo) {
+				const collection = this.adapter.collection;
+				await Promise.all(indexed.map((f) => collection.createIndex({ [f]: 1 })));
+				for (const field of options.unique ?? []) {
+					await collection.createIndex(
+						{ organization_id: 1, [field]: 1 },
+						{ unique: true, partialFilterExpression: { [field]: { $type: "string" } } },
+					);
+				}
+
+				return;
+			}
+			await Promise.all(indexed.map((fieldName) => this.adapter.db.ensureIndex({ fieldName })));
+			this.adapter.db.setAutocompactionInterval(COMPACTION_INTERVAL_MS);
+		},
+
+		async stopped() {
+			if (mongo) return;
+			this.adapter.db?.stopAutocompaction?.();
+			// Flush the append-only file into its compact form so a restart loads quickly.
+			await this.adapter.db?.compactDatafileAsync?.();
+			releaseLock(lockFile);
+		},
+	};
+}

@@ -1,0 +1,92 @@
+/**
+ * The error catalogue of the contract. Every error a client can see has one of these codes;
+ * a code is never reused for another meaning. Services throw `ApiError`s made by the helpers
+ * below; the gateway turns anything else into INTERNAL_ERROR or SERVICE_UNAVAILABLE.
+ */
+import { Errors } from "moleculer";
+
+export const ERROR_CODES = {
+	/** The request's parameters or body break the rules; `details` names each field. */
+	VALIDATION_ERROR: 400,
+	/** No credential, or one that is malformed, expired or revoked. */
+	UNAUTHORIZED: 401,
+	/** The credential is valid but lacks the scope this route needs. */
+	FORBIDDEN: 403,
+	/** No such resource in the caller's organization (also for other organizations' ids). */
+	NOT_FOUND: 404,
+	METHOD_NOT_ALLOWED: 405,
+	/** A unique field is taken, or a concurrent request holds the same idempotency key. */
+	CONFLICT: 409,
+	/** The resource's state does not allow this workflow step. */
+	INVALID_STATE_TRANSITION: 409,
+	/** `If-Match` names a version that is no longer current. */
+	PRECONDITION_FAILED: 412,
+	PAYLOAD_TOO_LARGE: 413,
+	UNSUPPORTED_MEDIA_TYPE: 415,
+	/** The idempotency key was used before with a different request. */
+	IDEMPOTENCY_KEY_REUSED: 422,
+	RATE_LIMITED: 429,
+	INTERNAL_ERROR: 500,
+	/** A service the request needs is down or timed out; retrying later may succeed. */
+	SERVICE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorDetail {
+	field: string;
+	message: string;
+	value?: unknown;
+}
+
+export interface ApiErrorData {
+	details?: ErrorDetail[];
+	/** Extra headers the gateway sets on the response (`Retry-After`, `Allow`). */
+	headers?: Record<string, string>;
+}
+
+/** An error meant for the client: its `type` is the catalogue code, its `code` the HTTP status. */
+export class ApiError extends Errors.MoleculerError {
+	declare type: ErrorCode;
+	declare data: ApiErrorData;
+
+	constructor(type: ErrorCode, message: string, data: ApiErrorData = {}) {
+		super(message, ERROR_CODES[type], type, data);
+		this.name = "ApiError";
+		this.retryable = type === "SERVICE_UNAVAILABLE";
+	}
+}
+
+export function validationError(details: ErrorDetail[], message = "Invalid input parameters"): ApiError {
+	return new ApiError("VALIDATION_ERROR", message, { details });
+}
+
+export function notFound(resource: string): ApiError {
+	return new ApiError("NOT_FOUND", `No such ${resource}`);
+}
+
+export function conflict(message: string, details: ErrorDetail[] = []): ApiError {
+	return new ApiError("CONFLICT", message, { details });
+}
+
+export function invalidTransition(resource: string, from: string, to: string): ApiError {
+	return new ApiError(
+		"INVALID_STATE_TRANSITION",
+		`A ${resource} cannot go from ${from} to ${to}`,
+		{ details: [{ field: "status", message: `not allowed from ${from}`, value: to }] },
+	);
+}
+
+export function unauthorized(message = "A valid credential is required"): ApiError {
+	return new ApiError("UNAUTHORIZED", message);
+}
+
+export function forbidden(message: string): ApiError {
+	return new ApiError("FORBIDDEN", message);
+}
+
+export function preconditionFailed(current: string): ApiError {
+	return new ApiError("PRECONDITION_FAILED", "The resource has changed since the given If-Match", {
+		details: [{ field: "If-Match", message: "does not match the current ETag", value: current }],
+	});
+}

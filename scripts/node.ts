@@ -1,0 +1,32 @@
+/**
+ * Builds one broker node from the configuration: the services named by SERVICES (all of them
+ * when unset), each from `services/<name>.service.ts`. Shared by `npm start`, the bootstrap
+ * command and the REPL.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { ServiceBroker } from "moleculer";
+import brokerOptions from "../moleculer.config";
+import { type Config, ConfigError } from "../models/config";
+
+export const SERVICES_DIR = path.resolve(__dirname, "..", "services");
+
+/** Every service this project has, by broker name (file `services/<name>.service.ts`). */
+export function availableServices(): string[] {
+	return fs
+		.readdirSync(SERVICES_DIR)
+		.filter((f) => f.endsWith(".service.ts"))
+		.map((f) => f.replace(/\.service\.ts$/, ""))
+		.sort();
+}
+
+export function createNode(settings: Config, services = settings.services ?? availableServices()): ServiceBroker {
+	const known = new Set(availableServices());
+	const unknown = services.filter((s) => !known.has(s));
+	if (unknown.length) throw new ConfigError("SERVICES", `names unknown services: ${unknown.join(", ")} (known: ${[...known].join(", ")})`);
+
+	const broker = new ServiceBroker(brokerOptions(settings));
+	for (const name of services) broker.loadService(path.join(SERVICES_DIR, `${name}.service.ts`));
+
+	return broker;
+}

@@ -1,0 +1,11 @@
+/** The people to talk to at a customer (`…/customers/{customer_id}/contacts`). */
+import type { ServiceSchema } from "moleculer";
+import { childResourceMixin } from "../mixins/child-resource.mixin";
+import { CustomerContact } from "../models/customer";
+
+const CustomerContactsService: ServiceSchema = {
+	name: "customer-contacts",
+	mixins: [childResourceMixin({ entity: CustomerContact, scope: "customers" })],
+};
+
+export default CustomerContactsService;

@@ -1,0 +1,98 @@
+/**
+ * The event log: every domain event, stored before anyone is told of it, kept 30 days. It is
+ * also the audit trail (who did what, when, through which request) and the source from which
+ * socket clients resume and webhooks fan out.
+ */
+import type { Context, ServiceSchema } from "moleculer";
+import type { DomainEvent, NewEvent } from "../mixins/events.mixin";
+import { resourceMixin } from "../mixins/resource.mixin";
+import type { Meta } from "../models/context";
+import { Event } from "../models/event";
+
+const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+const REPLAY_MAX = 1000;
+
+/**
+ * Event ids sort in the order the log recorded them: milliseconds and a per-millisecond
+ * counter in fixed-width base 36, then random digits so ids of two nodes never collide.
+ */
+function eventIdFactory(): () => string {
+	let lastMs = 0;
+	let counter = 0;
+
+	return () => {
+		const now = Date.now();
+		counter = now === lastMs ? counter + 1 : 0;
+		lastMs = now;
+		const random = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+
+		return `evt_${now.toString(36).padStart(9, "0")}${counter.toString(36).padStart(4, "0")}${random}`;
+	};
+}
+
+interface ReplayParams {
+	after_id: string;
+	limit?: number;
+}
+
+const EventsService: ServiceSchema = {
+	name: "events",
+	mixins: [resourceMixin({ entity: Event, scope: "events" })],
+
+	actions: {
+		create: false,
+		update: false,
+		remove: false,
+
+		/** Stores one event and then tells every node (socket and GraphQL bridges subscribe). */
+		record: {
+			visibility: "public",
+			async handler(ctx: Context<NewEvent, Meta>): Promise<DomainEvent> {
+				const event: DomainEvent = { id: this.nextId(), created_at: new Date().toISOString(), ...ctx.params };
+				const { id, ...rest } = event;
+				await this.storeInsert({ _id: id, ...rest });
+				ctx.broadcast(event.type, event);
+
+				return event;
+			},
+		},
+
+		/** The caller's events recorded after `after_id`, oldest first (socket resume). */
+		replay: {
+			visibility: "public",
+			params: { after_id: "string", limit: { type: "number", integer: true, min: 1, max: REPLAY_MAX, optional: true } },
+			async handler(ctx: Context<ReplayParams, Meta>): Promise<DomainEvent[]> {
+				const query = { organization_id: this.orgOf(ctx), _id: { $gt: ctx.params.after_id } };
+				const docs = await this.storeFind(query, { sort: [["_id", 1]], limit: ctx.params.limit ?? REPLAY_MAX });
+
+				return docs.map((d: Record<string, unknown>) => this.toOutput(d));
+			},
+		},
+	},
+
+	methods: {
+		async sweep(): Promise<void> {
+			const cutoff = new Date(Date.now() - RETENTION_MS).toISOString();
+			const removed = await this.storeRemove({ created_at: { $lt: cutoff } });
+			if (removed) this.logger.info(`Event log: removed ${removed} events older than 30 days`);
+		},
+	},
+
+	created() {
+		this.nextId = eventIdFactory();
+	},
+
+	started() {
+		this.sweepTimer = setInterval(() => {
+			this.sweep().catch((err: Error) => this.logger.error("Event log sweep failed", err.message));
+		}, SWEEP_INTERVAL_MS);
+		this.sweepTimer.unref();
+	},
+
+	stopped() {
+		clearInterval(this.sweepTimer);
+	},
+};
+
+export default EventsService;

@@ -1,0 +1,109 @@
+/**
+ * Organizations: the tenants. Each stores itself as its own `organization_id`, so the shared
+ * resource mixin scopes `GET /v1/organizations/{org_id}` to the caller like everything else.
+ */
+import crypto from "node:crypto";
+import type { Context, ServiceSchema } from "moleculer";
+import { resourceMixin } from "../mixins/resource.mixin";
+import type { StoredDoc } from "../mixins/db.mixin";
+import type { Output } from "../mixins/resource/view";
+import { type Auth, type Meta, systemAuth } from "../models/context";
+import { Organization, type PlanName, PLANS } from "../models/identity";
+import { PASSWORD_RULE } from "./users.service";
+
+interface BootstrapParams {
+	name: string;
+	email: string;
+	password: string;
+	plan?: PlanName;
+}
+
+export interface BootstrapResult {
+	organization_id: string;
+	user_id: string;
+	api_key: string;
+}
+
+function slugify(name: string): string {
+	const base = name
+		.normalize("NFKD")
+		.replace(/[\u0300-\u036f]/g, "")
+		.toLowerCase()
+		.replace(/[^a-z0-9]+/g, "-")
+		.replace(/^-+|-+$/g, "")
+		.slice(0, 48);
+
+	return base || "org";
+}
+
+const OrganizationsService: ServiceSchema = {
+	name: "organizations",
+	mixins: [resourceMixin({ entity: Organization })],
+
+	actions: {
+		list: false,
+		create: false,
+		remove: false,
+
+		/** An organization with its owner and an owner API key (`npm run bootstrap`). */
+		bootstrap: {
+			visibility: "public",
+			params: {
+				name: { type: "string", min: 1, max: 200 },
+				email: { type: "email", max: 254 },
+				password: PASSWORD_RULE,
+				plan: { type: "enum", values: [...PLANS], optional: true },
+			},
+			async handler(ctx: Context<BootstrapParams, Meta>): Promise<BootstrapResult> {
+				const { email, password } = ctx.params;
+				const id = crypto.randomUUID();
+				const auth: Auth = systemAuth(id);
+				// The same owner may bootstrap several organizations; anyone else's email is taken.
+				const existing: Output | null = await ctx.call("users.verify", { email, password });
+				const user: Output = existing ?? (await ctx.call("users.register", { email, password }, { meta: { auth } }));
+				const org = await this.createOrganization(id, ctx.params.name, ctx.params.plan ?? "free");
+				await ctx.call("members.add", { user_id: user.id, email: user.email, role: "owner" }, { meta: { auth } });
+				const key: { key: string } = await ctx.call(
+					"api-keys.issue",
+					{ organization_id: org._id, user_id: user.id, name: "Owner key (bootstrap)", scopes: ["*"] },
+					{ meta: { auth } },
+				);
+
+				return { organization_id: org._id, user_id: user.id, api_key: key.key };
+			},
+		},
+
+		/** Any organization by id, unscoped: for services that need its plan. */
+		resolve: {
+			visibility: "public",
+			params: { id: "string" },
+			async handler(ctx: Context<{ id: string }>): Promise<Output | null> {
+				const doc = await this.storeFindOne({ _id: ctx.params.id });
+
+				return doc ? this.toOutput(doc) : null;
+			},
+		},
+	},
+
+	methods: {
+		async createOrganization(id: string, name: string, plan: PlanName): Promise<StoredDoc> {
+			let slug = slugify(name);
+			if (await this.storeFindOne({ slug })) slug = `${slug}-${id.slice(0, 8)}`;
+			const now = new Date().toISOString();
+
+			return this.storeInsert({
+				_id: id,
+				organization_id: id,
+				name,
+				slug,
+				plan,
+				settings: {},
+				version: 1,
+				created_at: now,
+				updated_at: now,
+			});
+		},
+	},
+};
+
+export default OrganizationsService;
