@@ -12,7 +12,10 @@ export function brokerOptions(settings: Config = config()): BrokerOptions {
 		namespace: settings.namespace,
 		nodeID: settings.nodeId ?? `${os.hostname()}-${process.pid}`,
 		transporter: settings.transporter ?? null,
-		cacher: settings.cacher === "memory" ? { type: "Memory", options: { ttl: 300, clone: false } } : settings.cacher,
+		cacher:
+			settings.cacher === "memory"
+				? { type: "Memory", options: { ttl: 300, clone: false } }
+				: settings.cacher,
 		serializer: "JSON",
 
 		logger: {
@@ -23,7 +26,17 @@ export function brokerOptions(settings: Config = config()): BrokerOptions {
 					options: {
 						// Credentials never reach a log line, even when an object holding them is logged.
 						redact: {
-							paths: ["*.authorization", "*.password", "*.token", "*.secret", "*.key", "*.api_key", "*.cookie", "*.refresh_token", "*.access_token"],
+							paths: [
+								"*.authorization",
+								"*.password",
+								"*.token",
+								"*.secret",
+								"*.key",
+								"*.api_key",
+								"*.cookie",
+								"*.refresh_token",
+								"*.access_token",
+							],
 							censor: "[redacted]",
 						},
 					},
@@ -35,9 +48,22 @@ export function brokerOptions(settings: Config = config()): BrokerOptions {
 		// A call that outlives this is answered 503 by the gateway; the client may retry.
 		requestTimeout: settings.requestTimeoutMs,
 		// Retries would repeat writes on a timeout; idempotency is the client's tool (Idempotency-Key).
-		retryPolicy: { enabled: false, retries: 0, delay: 100, maxDelay: 1000, factor: 2, check: (err) => Boolean((err as { retryable?: boolean }).retryable) },
+		retryPolicy: {
+			enabled: false,
+			retries: 0,
+			delay: 100,
+			maxDelay: 1000,
+			factor: 2,
+			check: (err) => Boolean((err as { retryable?: boolean }).retryable),
+		},
 		// A node failing half its calls in 10 s is skipped for 10 s rather than hammered.
-		circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 10, halfOpenTime: 10_000 },
+		circuitBreaker: {
+			enabled: true,
+			threshold: 0.5,
+			minRequestCount: 20,
+			windowTime: 10,
+			halfOpenTime: 10_000,
+		},
 		// Bounds what one node queues when a downstream is slow, so overload sheds as 503s.
 		bulkhead: { enabled: true, concurrency: 100, maxQueueSize: 1000 },
 		contextParamsCloning: false,

@@ -5,8 +5,7 @@
  */
 import type { ServiceSchema } from "moleculer";
 import type { RestContext } from "../models/context";
-import { type ErrorDetail, validationError } from "../models/errors";
-import { toApiError } from "../services/api/errors";
+import { type ErrorDetail, toApiError, validationError } from "../models/errors";
 
 export const BULK_MAX_ITEMS = 1000;
 
@@ -27,10 +26,15 @@ export interface BulkResult {
 function listOf(body: unknown, key: "items" | "ids"): unknown[] {
 	const list = (body as Record<string, unknown> | null)?.[key];
 	if (!Array.isArray(list) || list.length === 0 || list.length > BULK_MAX_ITEMS) {
-		throw validationError([{ field: key, message: `must be an array of 1 to ${BULK_MAX_ITEMS} entries` }]);
+		throw validationError([
+			{ field: key, message: `must be an array of 1 to ${BULK_MAX_ITEMS} entries` },
+		]);
 	}
 	const extra = Object.keys(body as object).filter((k) => k !== key);
-	if (extra.length) throw validationError(extra.map((field) => ({ field, message: "is not a field of a bulk request" })));
+	if (extra.length)
+		throw validationError(
+			extra.map((field) => ({ field, message: "is not a field of a bulk request" })),
+		);
 
 	return list;
 }
@@ -45,11 +49,24 @@ async function eachItem(
 	for (const [index, item] of list.entries()) {
 		try {
 			const data = await one(item);
-			results.push({ index, status, id: data.id, data: status === "deleted" ? undefined : data });
+			results.push({
+				index,
+				status,
+				id: data.id,
+				data: status === "deleted" ? undefined : data,
+			});
 		} catch (err) {
 			const error = toApiError(err);
 			if (error.type === "INTERNAL_ERROR" || error.type === "SERVICE_UNAVAILABLE") throw err;
-			results.push({ index, status: "failed", error: { code: error.type, message: error.message, details: error.data?.details ?? [] } });
+			results.push({
+				index,
+				status: "failed",
+				error: {
+					code: error.type,
+					message: error.message,
+					details: error.data?.details ?? [],
+				},
+			});
 		}
 	}
 	const failed = results.filter((r) => r.status === "failed").length;
@@ -65,7 +82,9 @@ export function bulkMixin(scope: string): Partial<ServiceSchema> {
 				handler(ctx: RestContext): Promise<BulkResult> {
 					const now = new Date().toISOString();
 
-					return eachItem(listOf(ctx.params.body, "items"), "created", (item) => this.createOne(ctx, item, now));
+					return eachItem(listOf(ctx.params.body, "items"), "created", (item) =>
+						this.createOne(ctx, item, now),
+					);
 				},
 			},
 
@@ -74,7 +93,10 @@ export function bulkMixin(scope: string): Partial<ServiceSchema> {
 				handler(ctx: RestContext): Promise<BulkResult> {
 					return eachItem(listOf(ctx.params.body, "items"), "updated", (item) => {
 						const { id, ...changes } = (item ?? {}) as Record<string, unknown>;
-						if (typeof id !== "string") throw validationError([{ field: "id", message: "is required in each item" }]);
+						if (typeof id !== "string")
+							throw validationError([
+								{ field: "id", message: "is required in each item" },
+							]);
 
 						return this.updateOne(ctx, id, changes);
 					});
@@ -84,7 +106,9 @@ export function bulkMixin(scope: string): Partial<ServiceSchema> {
 			bulkRemove: {
 				scope: `${scope}:write`,
 				handler(ctx: RestContext): Promise<BulkResult> {
-					return eachItem(listOf(ctx.params.body, "ids"), "deleted", (id) => this.removeOne(ctx, id));
+					return eachItem(listOf(ctx.params.body, "ids"), "deleted", (id) =>
+						this.removeOne(ctx, id),
+					);
 				},
 			},
 		},

@@ -22,7 +22,10 @@ export function childResourceMixin(options: ResourceOptions): Partial<ServiceSch
 				async "*"(ctx: RestContext): Promise<void> {
 					const parentId = ctx.params?.params?.[parentField];
 					if (parentId === undefined) return;
-					const found: Output[] = await ctx.call(`${parent.service}.findMany`, { field: "id", values: [parentId] });
+					const found: Output[] = await ctx.call(`${parent.service}.findMany`, {
+						field: "id",
+						values: [parentId],
+					});
 					if (found.length === 0) throw notFound(parent.service.replace(/s$/, ""));
 				},
 			},
@@ -34,7 +37,10 @@ export function childResourceMixin(options: ResourceOptions): Partial<ServiceSch
 				visibility: "public",
 				params: { parent_id: "string" },
 				handler(ctx: Context<{ parent_id: string }, Meta>): Promise<number> {
-					return this.storeRemove({ organization_id: this.orgOf(ctx), [parentField]: ctx.params.parent_id });
+					return this.storeRemove({
+						organization_id: this.orgOf(ctx),
+						[parentField]: ctx.params.parent_id,
+					});
 				},
 			},
 		},

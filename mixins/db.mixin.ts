@@ -89,7 +89,9 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 	const lockFile = path.join(settings.dataDir, `${options.collection}.lock`);
 	const adapter = mongo
 		? new MongoAdapter(settings.mongoUri as string)
-		: new DbService.MemoryAdapter({ filename: path.join(settings.dataDir, `${options.collection}.db`) });
+		: new DbService.MemoryAdapter({
+				filename: path.join(settings.dataDir, `${options.collection}.db`),
+			});
 
 	return {
 		mixins: [DbService],
@@ -111,7 +113,12 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 
 		methods: {
 			storeFind(query: StoreQuery, opts: FindOptions = {}): Promise<StoredDoc[]> {
-				return this.adapter.find({ query, sort: sortList(opts.sort), offset: opts.skip, limit: opts.limit });
+				return this.adapter.find({
+					query,
+					sort: sortList(opts.sort),
+					offset: opts.skip,
+					limit: opts.limit,
+				});
 			},
 
 			storeCount(query: StoreQuery): Promise<number> {
@@ -128,7 +135,8 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 					return await this.adapter.insert(doc);
 				} catch (err) {
 					// A unique index (MongoDB) caught a race the service's own check could not.
-					if ((err as { code?: number }).code === 11000) throw new ApiError("CONFLICT", "A unique field is taken");
+					if ((err as { code?: number }).code === 11000)
+						throw new ApiError("CONFLICT", "A unique field is taken");
 					throw err;
 				}
 			},
@@ -161,7 +169,9 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 
 				return;
 			}
-			await Promise.all(indexed.map((fieldName) => this.adapter.db.ensureIndex({ fieldName })));
+			await Promise.all(
+				indexed.map((fieldName) => this.adapter.db.ensureIndex({ fieldName })),
+			);
 			this.adapter.db.setAutocompactionInterval(COMPACTION_INTERVAL_MS);
 		},
 

@@ -18,7 +18,14 @@ export interface DomainEvent<T = Record<string, unknown>> {
 export type NewEvent = Omit<DomainEvent, "id" | "created_at">;
 
 /** Fields that never leave the service in an event, whatever the entity (contract: no secrets). */
-const SECRET_KEYS = new Set(["secret", "secret_hash", "password", "password_hash", "token", "key_hash"]);
+const SECRET_KEYS = new Set([
+	"secret",
+	"secret_hash",
+	"password",
+	"password_hash",
+	"token",
+	"key_hash",
+]);
 
 function withoutSecrets(object: Record<string, unknown>): Record<string, unknown> {
 	return Object.fromEntries(Object.entries(object).filter(([k]) => !SECRET_KEYS.has(k)));

@@ -20,10 +20,20 @@ export async function hashPassword(password: string): Promise<string> {
 	const salt = crypto.randomBytes(16);
 	const hash = await scrypt(password, salt, KEY_LENGTH, { ...PARAMS, maxmem: 64 * 1024 * 1024 });
 
-	return ["scrypt", PARAMS.N, PARAMS.r, PARAMS.p, salt.toString("base64"), hash.toString("base64")].join("$");
+	return [
+		"scrypt",
+		PARAMS.N,
+		PARAMS.r,
+		PARAMS.p,
+		salt.toString("base64"),
+		hash.toString("base64"),
+	].join("$");
 }
 
-export async function verifyPassword(password: string, stored: string | null | undefined): Promise<boolean> {
+export async function verifyPassword(
+	password: string,
+	stored: string | null | undefined,
+): Promise<boolean> {
 	const [scheme, n, r, p, salt, hash] = (stored ?? "").split("$");
 	if (scheme !== "scrypt" || !salt || !hash) return false;
 	const expected = Buffer.from(hash, "base64");

@@ -8,7 +8,13 @@ import crypto from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Auth, Meta, RestContext } from "../models/context";
 import type { EntityDefinition, RefField } from "../models/entity";
-import { ApiError, type ErrorDetail, notFound, preconditionFailed, validationError } from "../models/errors";
+import {
+	ApiError,
+	type ErrorDetail,
+	notFound,
+	preconditionFailed,
+	validationError,
+} from "../models/errors";
 import { type StoredDoc, storeMixin } from "./db.mixin";
 import { EventsMixin } from "./events.mixin";
 import { type Body, bodyChecker } from "./resource/body";
@@ -61,14 +67,23 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 	const { entity } = options;
 	const scope = options.scope ?? entity.plural;
 	const checker = bodyChecker(entity);
-	const uniqueFields = Object.entries(entity.fields).filter(([, f]) => f.unique).map(([n]) => n);
+	const uniqueFields = Object.entries(entity.fields)
+		.filter(([, f]) => f.unique)
+		.map(([n]) => n);
 	const indexes = Object.entries(entity.fields)
 		.filter(([, f]) => f.index || f.unique || (f.type === "ref" && f.filter))
 		.map(([n]) => n);
 	const locks = new KeyedLock();
 
 	return {
-		mixins: [storeMixin({ collection: entity.plural, indexes: [...indexes, ...(options.indexes ?? [])], unique: uniqueFields }), EventsMixin],
+		mixins: [
+			storeMixin({
+				collection: entity.plural,
+				indexes: [...indexes, ...(options.indexes ?? [])],
+				unique: uniqueFields,
+			}),
+			EventsMixin,
+		],
 		settings: { entity, scope },
 
 		actions: {
@@ -84,8 +99,12 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				async handler(ctx: RestContext): Promise<Output> {
 					const details: ErrorDetail[] = [];
 					const view = parseView(entity, ctx.params.query ?? {}, details);
-					const unknown = Object.keys(ctx.params.query ?? {}).filter((k) => k !== "fields" && k !== "include");
-					unknown.forEach((k) => details.push({ field: k, message: "is not a parameter of this resource" }));
+					const unknown = Object.keys(ctx.params.query ?? {}).filter(
+						(k) => k !== "fields" && k !== "include",
+					);
+					unknown.forEach((k) =>
+						details.push({ field: k, message: "is not a parameter of this resource" }),
+					);
 					if (details.length) throw validationError(details);
 					const doc = await this.loadScoped(ctx, ctx.params.params?.id);
 					const [out] = await this.present(ctx, [doc], view);
@@ -122,11 +141,20 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 					field: "string",
 					values: { type: "array", items: "string", max: FIND_MANY_MAX },
 				},
-				async handler(ctx: Context<{ field: string; values: string[] }, Meta>): Promise<Output[]> {
+				async handler(
+					ctx: Context<{ field: string; values: string[] }, Meta>,
+				): Promise<Output[]> {
 					const { field, values } = ctx.params;
-					if (field !== "id" && !(field in entity.fields)) throw validationError([{ field: "field", message: "unknown" }]);
-					const query = { organization_id: this.orgOf(ctx), [field === "id" ? "_id" : field]: { $in: values } };
-					const docs: StoredDoc[] = await this.storeFind(query, { limit: FIND_MANY_MAX, sort: [["_id", 1]] });
+					if (field !== "id" && !(field in entity.fields))
+						throw validationError([{ field: "field", message: "unknown" }]);
+					const query = {
+						organization_id: this.orgOf(ctx),
+						[field === "id" ? "_id" : field]: { $in: values },
+					};
+					const docs: StoredDoc[] = await this.storeFind(query, {
+						limit: FIND_MANY_MAX,
+						sort: [["_id", 1]],
+					});
 
 					return docs.map((d) => this.toOutput(d));
 				},
@@ -138,7 +166,11 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			async beforeCreate(_ctx: RestContext, doc: Body): Promise<Body> {
 				return doc;
 			},
-			async beforeUpdate(_ctx: RestContext, changes: Body, _current: StoredDoc): Promise<Body> {
+			async beforeUpdate(
+				_ctx: RestContext,
+				changes: Body,
+				_current: StoredDoc,
+			): Promise<Body> {
 				return changes;
 			},
 			async beforeRemove(_ctx: RestContext, _current: StoredDoc): Promise<void> {
@@ -160,7 +192,9 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			async updateOne(ctx: RestContext, id: unknown, body: unknown): Promise<Output> {
 				const current = await this.loadScoped(ctx, id);
 				this.checkIfMatch(ctx, current);
-				const currency = entity.currencyField ? (current[entity.currencyField] as string) : undefined;
+				const currency = entity.currencyField
+					? (current[entity.currencyField] as string)
+					: undefined;
 				const changes = checker.update(body, currency);
 				await this.checkRefs(ctx, changes);
 				const prepared: Body = await this.beforeUpdate(ctx, changes, current);
@@ -172,7 +206,10 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				const current = await this.loadScoped(ctx, id);
 				this.checkIfMatch(ctx, current);
 				await this.beforeRemove(ctx, current);
-				await this.storeRemove({ _id: current._id, organization_id: current.organization_id });
+				await this.storeRemove({
+					_id: current._id,
+					organization_id: current.organization_id,
+				});
 				await this.publishEvent(ctx, `${entity.name}.deleted`, this.toOutput(current));
 
 				return { id: current._id, deleted: true };
@@ -181,7 +218,8 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			orgOf(ctx: Context<unknown, Meta>): string {
 				const auth = ctx.meta.auth as Auth | undefined;
 				// Every entry point sets auth; a call without it is a programming error, not a client one.
-				if (!auth?.organization_id) throw new ApiError("UNAUTHORIZED", "No organization in the call context");
+				if (!auth?.organization_id)
+					throw new ApiError("UNAUTHORIZED", "No organization in the call context");
 
 				return auth.organization_id;
 			},
@@ -212,17 +250,27 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			checkIfMatch(ctx: RestContext, current: StoredDoc): void {
 				const header = ctx.params.if_match;
 				const resource = { id: current._id, version: current.version as number };
-				if (header && !ifMatchHolds(header, resource)) throw preconditionFailed(etagOf(resource));
+				if (header && !ifMatchHolds(header, resource))
+					throw preconditionFailed(etagOf(resource));
 			},
 
 			/** Child resources take their parent from the path (existence is checked with the other refs). */
 			withParent(ctx: RestContext, body: unknown): unknown {
 				const parent = entity.parentField;
 				const fromPath = parent ? ctx.params.params?.[parent] : undefined;
-				if (!parent || !fromPath || body === null || typeof body !== "object" || Array.isArray(body)) return body;
+				if (
+					!parent ||
+					!fromPath ||
+					body === null ||
+					typeof body !== "object" ||
+					Array.isArray(body)
+				)
+					return body;
 				const given = (body as Body)[parent];
 				if (given !== undefined && given !== fromPath) {
-					throw validationError([{ field: parent, message: "differs from the id in the path", value: given }]);
+					throw validationError([
+						{ field: parent, message: "differs from the id in the path", value: given },
+					]);
 				}
 
 				return { ...body, [parent]: fromPath };
@@ -235,21 +283,41 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 					const value = doc[name];
 					if (field.type !== "ref" || typeof value !== "string") continue;
 					const service = (field as RefField).service;
-					const found: Output[] = await ctx.call(`${service}.findMany`, { field: "id", values: [value] });
-					if (found.length === 0) details.push({ field: name, message: `no such ${service.replace(/s$/, "")}`, value });
+					const found: Output[] = await ctx.call(`${service}.findMany`, {
+						field: "id",
+						values: [value],
+					});
+					if (found.length === 0)
+						details.push({
+							field: name,
+							message: `no such ${service.replace(/s$/, "")}`,
+							value,
+						});
 				}
-				if (details.length) throw notFound(details.map((d) => d.message.replace(/^no such /, "")).join(", "));
+				if (details.length)
+					throw notFound(
+						details.map((d) => d.message.replace(/^no such /, "")).join(", "),
+					);
 			},
 
 			/** Inserts under the organization's unique-field locks, so two creates cannot both win. */
 			async insertUnique(ctx: RestContext, body: Body, at?: string): Promise<StoredDoc> {
 				const org = this.orgOf(ctx);
-				const keys = uniqueFields.filter((f) => body[f] != null).map((f) => `${org}:${f}:${body[f]}`);
+				const keys = uniqueFields
+					.filter((f) => body[f] != null)
+					.map((f) => `${org}:${f}:${body[f]}`);
 
 				return locks.run(keys, async () => {
 					await this.assertUnique(org, body);
 					const now = at ?? new Date().toISOString();
-					const doc = { ...body, _id: crypto.randomUUID(), organization_id: org, version: 1, created_at: now, updated_at: now };
+					const doc = {
+						...body,
+						_id: crypto.randomUUID(),
+						organization_id: org,
+						version: 1,
+						created_at: now,
+						updated_at: now,
+					};
 
 					return this.storeInsert(doc);
 				});
@@ -273,39 +341,70 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			 * overwrite each other, then records `<entity>.updated` with the old values of the changed
 			 * fields (and `<entity>.status_changed` when the status moved).
 			 */
-			async applyChanges(ctx: RestContext, current: StoredDoc, changes: Body): Promise<Output> {
-				const changed = Object.keys(changes).filter((k) => JSON.stringify(changes[k]) !== JSON.stringify(current[k] ?? null));
+			async applyChanges(
+				ctx: RestContext,
+				current: StoredDoc,
+				changes: Body,
+			): Promise<Output> {
+				const changed = Object.keys(changes).filter(
+					(k) => JSON.stringify(changes[k]) !== JSON.stringify(current[k] ?? null),
+				);
 				if (changed.length === 0) return this.toOutput(current);
 				const org = current.organization_id as string;
-				const keys = uniqueFields.filter((f) => changed.includes(f) && changes[f] != null).map((f) => `${org}:${f}:${changes[f]}`);
+				const keys = uniqueFields
+					.filter((f) => changed.includes(f) && changes[f] != null)
+					.map((f) => `${org}:${f}:${changes[f]}`);
 				const updated = await locks.run(keys, async () => {
 					await this.assertUnique(org, changes, current._id);
-					const set = { ...Object.fromEntries(changed.map((k) => [k, changes[k]])), version: (current.version as number) + 1, updated_at: new Date().toISOString() };
-					const count = await this.storeUpdate({ _id: current._id, organization_id: org, version: current.version }, set);
-					if (count === 0) throw new ApiError("CONFLICT", `The ${entity.name} was changed by another request; fetch it and retry`);
+					const set = {
+						...Object.fromEntries(changed.map((k) => [k, changes[k]])),
+						version: (current.version as number) + 1,
+						updated_at: new Date().toISOString(),
+					};
+					const count = await this.storeUpdate(
+						{ _id: current._id, organization_id: org, version: current.version },
+						set,
+					);
+					if (count === 0)
+						throw new ApiError(
+							"CONFLICT",
+							`The ${entity.name} was changed by another request; fetch it and retry`,
+						);
 
 					return { ...current, ...set } as StoredDoc;
 				});
 				const out = this.toOutput(updated);
 				const previous = this.toOutput(current);
-				const previousAttributes = Object.fromEntries(changed.map((k) => [k, previous[k] ?? null]));
+				const previousAttributes = Object.fromEntries(
+					changed.map((k) => [k, previous[k] ?? null]),
+				);
 				await this.publishEvent(ctx, `${entity.name}.updated`, out, previousAttributes);
 				if (changed.includes("status")) {
-					await this.publishEvent(ctx, `${entity.name}.status_changed`, out, { status: previous.status });
+					await this.publishEvent(ctx, `${entity.name}.status_changed`, out, {
+						status: previous.status,
+					});
 				}
 
 				return out;
 			},
 
 			async listResources(ctx: RestContext): Promise<Page> {
-				const query: ListQuery = parseListQuery(entity, ctx.params.query ?? {}, this.scopeQuery(ctx));
+				const query: ListQuery = parseListQuery(
+					entity,
+					ctx.params.query ?? {},
+					this.scopeQuery(ctx),
+				);
 				const [docs, total, hasMore] = await this.findPage(query);
 				const data = await this.present(ctx, docs, query);
 				const first = docs[0];
 				const last = docs[docs.length - 1];
 				const forward = query.cursor?.direction !== "prev";
 				const page = query.cursor ? null : (query.page ?? 1);
-				const hasNext = query.cursor ? (forward ? hasMore : true) : (page as number) * query.limit < total;
+				const hasNext = query.cursor
+					? forward
+						? hasMore
+						: true
+					: (page as number) * query.limit < total;
 				const hasPrev = query.cursor ? (forward ? true : hasMore) : (page as number) > 1;
 
 				return {
@@ -317,8 +416,10 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 						pages: Math.ceil(total / query.limit),
 						has_next: hasNext,
 						has_prev: hasPrev && total > 0,
-						next_cursor: hasNext && last ? encodeCursor(query.sort, last, "next") : null,
-						prev_cursor: hasPrev && first ? encodeCursor(query.sort, first, "prev") : null,
+						next_cursor:
+							hasNext && last ? encodeCursor(query.sort, last, "next") : null,
+						prev_cursor:
+							hasPrev && first ? encodeCursor(query.sort, first, "prev") : null,
 					},
 				};
 			},
@@ -328,14 +429,21 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				const total: number = await this.storeCount(query.filter);
 				if (!query.cursor) {
 					const skip = ((query.page ?? 1) - 1) * query.limit;
-					const docs: StoredDoc[] = await this.storeFind(query.filter, { sort: query.sort, skip, limit: query.limit });
+					const docs: StoredDoc[] = await this.storeFind(query.filter, {
+						sort: query.sort,
+						skip,
+						limit: query.limit,
+					});
 
 					return [docs, total, skip + docs.length < total];
 				}
 				const forward = query.cursor.direction === "next";
 				const sort = forward ? query.sort : reverseSort(query.sort);
 				const filter = { $and: [query.filter, keysetAfter(sort, query.cursor.values)] };
-				const docs: StoredDoc[] = await this.storeFind(filter, { sort, limit: query.limit + 1 });
+				const docs: StoredDoc[] = await this.storeFind(filter, {
+					sort,
+					limit: query.limit + 1,
+				});
 				const hasMore = docs.length > query.limit;
 				const page = docs.slice(0, query.limit);
 
@@ -343,18 +451,33 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			},
 
 			/** Outputs with `fields` applied and `include`d relations embedded, one batch per relation. */
-			async present(ctx: RestContext, docs: StoredDoc[], view: ViewOptions): Promise<Output[]> {
+			async present(
+				ctx: RestContext,
+				docs: StoredDoc[],
+				view: ViewOptions,
+			): Promise<Output[]> {
 				const rows = docs.map((d) => this.toOutput(d, view.fields));
 				for (const name of view.include) {
 					const relation = entity.relations?.[name];
 					if (!relation) continue;
 					const key = relation.kind === "many" ? "_id" : (relation.localKey as string);
-					const ids = [...new Set(docs.map((d) => d[key]).filter((v): v is string => typeof v === "string"))];
+					const ids = [
+						...new Set(
+							docs
+								.map((d) => d[key])
+								.filter((v): v is string => typeof v === "string"),
+						),
+					];
 					const field = relation.kind === "many" ? (relation.foreignKey as string) : "id";
-					const related: Output[] = ids.length ? await ctx.call(`${relation.service}.findMany`, { field, values: ids }) : [];
+					const related: Output[] = ids.length
+						? await ctx.call(`${relation.service}.findMany`, { field, values: ids })
+						: [];
 					rows.forEach((row, i) => {
 						const own = docs[i][key];
-						row[name] = relation.kind === "many" ? related.filter((r) => r[field] === own) : (related.find((r) => r.id === own) ?? null);
+						row[name] =
+							relation.kind === "many"
+								? related.filter((r) => r[field] === own)
+								: (related.find((r) => r.id === own) ?? null);
 					});
 				}
 

@@ -63,7 +63,10 @@ function integer(fallback: number, min: number, max: number) {
 		if (raw === undefined || raw === "") return fallback;
 		const value = Number(raw);
 		if (!Number.isInteger(value) || value < min || value > max) {
-			throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+			throw new ConfigError(
+				name,
+				`must be a whole number from ${min} to ${max} (got "${raw}")`,
+			);
 		}
 
 		return value;
@@ -98,7 +101,10 @@ function url(schemes: string[]) {
 			throw new ConfigError(name, `must be a URL starting with ${schemes.join(" or ")}`);
 		}
 		if (!schemes.includes(parsed.protocol.replace(/:$/, ""))) {
-			throw new ConfigError(name, `must start with ${schemes.map((s) => `${s}://`).join(" or ")}`);
+			throw new ConfigError(
+				name,
+				`must start with ${schemes.map((s) => `${s}://`).join(" or ")}`,
+			);
 		}
 
 		return raw;
@@ -111,10 +117,15 @@ const SERVICE_NAME = /^[a-z][a-z0-9-]*$/;
 export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: string } } = {
 	port: { env: "PORT", description: "HTTP port of the gateway", parse: integer(3000, 0, 65535) },
 	host: { env: "HOST", description: "address the gateway binds", parse: text("0.0.0.0") },
-	nodeId: { env: "NODE_ID", description: "broker node id (default: host name and pid)", parse: optional },
+	nodeId: {
+		env: "NODE_ID",
+		description: "broker node id (default: host name and pid)",
+		parse: optional,
+	},
 	nodeEnv: {
 		env: "NODE_ENV",
-		description: "development, production or test; production hides introspection and needs https webhooks",
+		description:
+			"development, production or test; production hides introspection and needs https webhooks",
 		parse: oneOf("development", ["development", "production", "test"] as const),
 	},
 	logLevel: {
@@ -133,7 +144,10 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 		description: "comma list of services this node runs (api, io, customers, …); unset = all",
 		parse(raw, name) {
 			if (raw === undefined || raw.trim() === "") return undefined;
-			const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
+			const names = raw
+				.split(",")
+				.map((s) => s.trim())
+				.filter(Boolean);
 			const bad = names.find((n) => !SERVICE_NAME.test(n));
 			if (bad) throw new ConfigError(name, `has an invalid service name "${bad}"`);
 
@@ -185,7 +199,8 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 		sensitive: true,
 		parse(raw, name) {
 			if (raw === undefined || raw === "") return undefined;
-			if (!raw.includes("PRIVATE KEY-----")) throw new ConfigError(name, "must be a PEM private key");
+			if (!raw.includes("PRIVATE KEY-----"))
+				throw new ConfigError(name, "must be a PEM private key");
 
 			return raw.replace(/\\n/g, "\n");
 		},
@@ -217,7 +232,8 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 	},
 	publicUrl: {
 		env: "PUBLIC_URL",
-		description: "the gateway's public base URL, for links it hands out (default: from the request)",
+		description:
+			"the gateway's public base URL, for links it hands out (default: from the request)",
 		parse: url(["http", "https"]),
 	},
 	sentryDsn: {

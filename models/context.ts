@@ -46,5 +46,9 @@ export type RestContext<B = unknown> = Context<RestParams<B>, Meta>;
 
 /** The identity of background work (schedulers, imports of the system itself). */
 export function systemAuth(organizationId: string): Auth {
-	return { organization_id: organizationId, actor: { type: "system", id: "system" }, scopes: ["*"] };
+	return {
+		organization_id: organizationId,
+		actor: { type: "system", id: "system" },
+		scopes: ["*"],
+	};
 }

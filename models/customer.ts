@@ -1,7 +1,19 @@
 import { defineEntity, type RecordOf } from "./entity";
 
-export const CUSTOMER_SEGMENTS = ["enterprise", "mid_market", "smb", "startup", "individual"] as const;
-export const CUSTOMER_STATUSES = ["active", "inactive", "prospect", "churned", "suspended"] as const;
+export const CUSTOMER_SEGMENTS = [
+	"enterprise",
+	"mid_market",
+	"smb",
+	"startup",
+	"individual",
+] as const;
+export const CUSTOMER_STATUSES = [
+	"active",
+	"inactive",
+	"prospect",
+	"churned",
+	"suspended",
+] as const;
 
 /** Digits, spaces, dashes, dots, parentheses, an optional leading plus and an extension. */
 export const PHONE_PATTERN = /^\+?[\d\s\-().]{3,30}(\s*(x|ext\.?)\s*\d{1,6})?$/i;
@@ -12,12 +24,32 @@ export const Customer = defineEntity({
 	currencyField: "currency",
 	defaultSort: "created_at:desc",
 	fields: {
-		name: { type: "string", min: 1, max: 200, required: true, filter: true, sort: true, search: true },
+		name: {
+			type: "string",
+			min: 1,
+			max: 200,
+			required: true,
+			filter: true,
+			sort: true,
+			search: true,
+		},
 		email: { type: "string", format: "email", filter: true, sort: true, search: true },
 		phone: { type: "string", pattern: PHONE_PATTERN, max: 40, filter: true, search: true },
 		company: { type: "string", max: 200, filter: true, sort: true, search: true },
-		segment: { type: "enum", values: CUSTOMER_SEGMENTS, required: true, filter: true, sort: true },
-		status: { type: "enum", values: CUSTOMER_STATUSES, default: "active", filter: true, sort: true },
+		segment: {
+			type: "enum",
+			values: CUSTOMER_SEGMENTS,
+			required: true,
+			filter: true,
+			sort: true,
+		},
+		status: {
+			type: "enum",
+			values: CUSTOMER_STATUSES,
+			default: "active",
+			filter: true,
+			sort: true,
+		},
 		lifetime_value: {
 			type: "money",
 			default: 0,
@@ -31,9 +63,14 @@ export const Customer = defineEntity({
 			max: 100,
 			unique: true,
 			filter: true,
-			description: "Your own id for the customer; unique in the organization, used by imports",
+			description:
+				"Your own id for the customer; unique in the organization, used by imports",
 		},
-		address: { type: "object", maxBytes: 4096, description: "line1, line2, city, region, postal_code, country" },
+		address: {
+			type: "object",
+			maxBytes: 4096,
+			description: "line1, line2, city, region, postal_code, country",
+		},
 		metadata: { type: "object", maxBytes: 16384, description: "Free key-value data of yours" },
 	},
 	relations: {
@@ -50,8 +87,23 @@ export const CustomerContact = defineEntity({
 	parentField: "customer_id",
 	defaultSort: "created_at:asc",
 	fields: {
-		customer_id: { type: "ref", service: "customers", required: true, immutable: true, filter: true, index: true },
-		name: { type: "string", min: 1, max: 200, required: true, filter: true, sort: true, search: true },
+		customer_id: {
+			type: "ref",
+			service: "customers",
+			required: true,
+			immutable: true,
+			filter: true,
+			index: true,
+		},
+		name: {
+			type: "string",
+			min: 1,
+			max: 200,
+			required: true,
+			filter: true,
+			sort: true,
+			search: true,
+		},
 		email: { type: "string", format: "email", filter: true, search: true },
 		phone: { type: "string", pattern: PHONE_PATTERN, max: 40, search: true },
 		title: { type: "string", max: 200, search: true },
@@ -66,7 +118,15 @@ export const CustomerContact = defineEntity({
 export type CustomerContactRecord = RecordOf<typeof CustomerContact>;
 
 export const INTERACTION_TYPES = ["call", "email", "meeting", "note", "chat", "support"] as const;
-export const INTERACTION_CHANNELS = ["phone", "email", "web", "in_person", "chat", "social", "other"] as const;
+export const INTERACTION_CHANNELS = [
+	"phone",
+	"email",
+	"web",
+	"in_person",
+	"chat",
+	"social",
+	"other",
+] as const;
 
 export const CustomerInteraction = defineEntity({
 	name: "customer_interaction",
@@ -74,12 +134,23 @@ export const CustomerInteraction = defineEntity({
 	parentField: "customer_id",
 	defaultSort: "occurred_at:desc",
 	fields: {
-		customer_id: { type: "ref", service: "customers", required: true, immutable: true, filter: true, index: true },
+		customer_id: {
+			type: "ref",
+			service: "customers",
+			required: true,
+			immutable: true,
+			filter: true,
+			index: true,
+		},
 		type: { type: "enum", values: INTERACTION_TYPES, required: true, filter: true, sort: true },
 		channel: { type: "enum", values: INTERACTION_CHANNELS, default: "other", filter: true },
 		subject: { type: "string", max: 300, search: true },
 		notes: { type: "string", max: 10000, search: true },
-		occurred_at: { type: "datetime", sort: true, description: "When it happened (default: now)" },
+		occurred_at: {
+			type: "datetime",
+			sort: true,
+			description: "When it happened (default: now)",
+		},
 		metadata: { type: "object", maxBytes: 16384 },
 	},
 	relations: {

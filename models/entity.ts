@@ -112,7 +112,9 @@ export interface EntityDefinition<F extends Fields = Fields> {
 	defaultSort?: string;
 }
 
-export function defineEntity<F extends Fields>(definition: EntityDefinition<F>): EntityDefinition<F> {
+export function defineEntity<F extends Fields>(
+	definition: EntityDefinition<F>,
+): EntityDefinition<F> {
 	return definition;
 }
 
@@ -133,17 +135,18 @@ export interface SystemRecord {
 	updated_at: string;
 }
 
-type FieldValue<F> = F extends EnumField<infer V>
-	? V
-	: F extends { type: "integer" | "number" | "money" }
-		? number
-		: F extends { type: "boolean" }
-			? boolean
-			: F extends { type: "object" }
-				? Record<string, unknown>
-				: F extends { type: "list" }
-					? unknown[]
-					: string;
+type FieldValue<F> =
+	F extends EnumField<infer V>
+		? V
+		: F extends { type: "integer" | "number" | "money" }
+			? number
+			: F extends { type: "boolean" }
+				? boolean
+				: F extends { type: "object" }
+					? Record<string, unknown>
+					: F extends { type: "list" }
+						? unknown[]
+						: string;
 
 type RequiredKeys<F extends Fields> = {
 	[K in keyof F]: F[K] extends { required: true } ? K : never;
@@ -153,7 +156,9 @@ type RequiredKeys<F extends Fields> = {
 export type RecordOf<E extends EntityDefinition> = SystemRecord & {
 	[K in RequiredKeys<E["fields"]>]: FieldValue<E["fields"][K]>;
 } & {
-	[K in Exclude<keyof E["fields"], RequiredKeys<E["fields"]>>]?: FieldValue<E["fields"][K]> | null;
+	[K in Exclude<keyof E["fields"], RequiredKeys<E["fields"]>>]?: FieldValue<
+		E["fields"][K]
+	> | null;
 };
 
 /** Every field of the entity, system fields included. */
@@ -181,7 +186,13 @@ export function validatorRule(field: Field, mode: "create" | "update"): Validati
 			if (field.format === "url") return { ...base, type: "url" };
 			if (field.format === "uuid") return { ...base, type: "uuid" };
 
-			return { ...base, type: "string", min: field.min, max: field.max ?? 10000, pattern: field.pattern };
+			return {
+				...base,
+				type: "string",
+				min: field.min,
+				max: field.max ?? 10000,
+				pattern: field.pattern,
+			};
 		case "integer":
 			return { ...base, type: "number", integer: true, min: field.min, max: field.max };
 		case "number":
@@ -193,9 +204,19 @@ export function validatorRule(field: Field, mode: "create" | "update"): Validati
 		case "boolean":
 			return { ...base, type: "boolean" };
 		case "date":
-			return { ...base, type: "string", pattern: DATE_PATTERN, messages: { stringPattern: "must be a date YYYY-MM-DD" } };
+			return {
+				...base,
+				type: "string",
+				pattern: DATE_PATTERN,
+				messages: { stringPattern: "must be a date YYYY-MM-DD" },
+			};
 		case "datetime":
-			return { ...base, type: "string", pattern: DATETIME_PATTERN, messages: { stringPattern: "must be an RFC 3339 date-time" } };
+			return {
+				...base,
+				type: "string",
+				pattern: DATETIME_PATTERN,
+				messages: { stringPattern: "must be an RFC 3339 date-time" },
+			};
 		case "object":
 			return { ...base, type: "object" };
 		case "ref":
@@ -206,8 +227,14 @@ export function validatorRule(field: Field, mode: "create" | "update"): Validati
 }
 
 /** The validator schema for a create or update body (unknown keys are caught before this). */
-export function validatorSchema(entity: EntityDefinition, mode: "create" | "update"): Record<string, ValidationRule> {
-	const fields = writableFields(entity, mode).map((name) => [name, validatorRule(entity.fields[name], mode)]);
+export function validatorSchema(
+	entity: EntityDefinition,
+	mode: "create" | "update",
+): Record<string, ValidationRule> {
+	const fields = writableFields(entity, mode).map((name) => [
+		name,
+		validatorRule(entity.fields[name], mode),
+	]);
 
 	return Object.fromEntries(fields);
 }

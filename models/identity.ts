@@ -4,7 +4,11 @@ export const PLANS = ["free", "pro", "enterprise"] as const;
 export type PlanName = (typeof PLANS)[number];
 
 /** Requests per hour per API key or user, by plan (contract: rate limits). */
-export const PLAN_QUOTAS: Record<PlanName, number> = { free: 1_000, pro: 10_000, enterprise: 100_000 };
+export const PLAN_QUOTAS: Record<PlanName, number> = {
+	free: 1_000,
+	pro: 10_000,
+	enterprise: 100_000,
+};
 
 export const ROLES = ["owner", "admin", "member", "read_only"] as const;
 export type Role = (typeof ROLES)[number];
@@ -34,7 +38,13 @@ export const SCOPE_RESOURCES = [
 ] as const;
 
 /** Resources whose writes change who can do what; only owners and admins write them. */
-const ADMIN_RESOURCES = new Set(["api-keys", "members", "oauth-clients", "webhooks", "organizations"]);
+const ADMIN_RESOURCES = new Set([
+	"api-keys",
+	"members",
+	"oauth-clients",
+	"webhooks",
+	"organizations",
+]);
 
 export const ALL_SCOPES = SCOPE_RESOURCES.flatMap((r) => [`${r}:read`, `${r}:write`]);
 
@@ -44,7 +54,10 @@ export function scopesOfRole(role: Role): string[] {
 		case "admin":
 			return ["*"];
 		case "member":
-			return ["*:read", ...SCOPE_RESOURCES.filter((r) => !ADMIN_RESOURCES.has(r)).map((r) => `${r}:write`)];
+			return [
+				"*:read",
+				...SCOPE_RESOURCES.filter((r) => !ADMIN_RESOURCES.has(r)).map((r) => `${r}:write`),
+			];
 		case "read_only":
 			return ["*:read"];
 	}
@@ -54,7 +67,9 @@ export function scopesOfRole(role: Role): string[] {
 export function hasScope(granted: readonly string[], needed: string): boolean {
 	const [resource, access] = needed.split(":");
 
-	return granted.some((g) => g === "*" || g === needed || g === `${resource}:*` || g === `*:${access}`);
+	return granted.some(
+		(g) => g === "*" || g === needed || g === `${resource}:*` || g === `*:${access}`,
+	);
 }
 
 /** `wanted` narrowed to what `granted` allows; an API key never exceeds its creator. */
@@ -63,7 +78,8 @@ export function scopesWithin(granted: readonly string[], wanted: readonly string
 		if (scope === "*") return granted.includes("*");
 		const [resource, access] = scope.split(":");
 		if (resource === "*") return granted.includes("*") || granted.includes(scope);
-		if (access === "*") return hasScope(granted, `${resource}:read`) && hasScope(granted, `${resource}:write`);
+		if (access === "*")
+			return hasScope(granted, `${resource}:read`) && hasScope(granted, `${resource}:write`);
 
 		return hasScope(granted, scope);
 	});
@@ -76,7 +92,13 @@ export const Organization = defineEntity({
 	plural: "organizations",
 	fields: {
 		name: { type: "string", min: 1, max: 200, required: true, sort: true, search: true },
-		slug: { type: "string", pattern: /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, max: 64, unique: true, filter: true },
+		slug: {
+			type: "string",
+			pattern: /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/,
+			max: 64,
+			unique: true,
+			filter: true,
+		},
 		plan: { type: "enum", values: PLANS, default: "free", filter: true },
 		settings: { type: "object", maxBytes: 16384 },
 	},
@@ -87,7 +109,14 @@ export const User = defineEntity({
 	name: "user",
 	plural: "users",
 	fields: {
-		email: { type: "string", format: "email", required: true, unique: true, filter: true, search: true },
+		email: {
+			type: "string",
+			format: "email",
+			required: true,
+			unique: true,
+			filter: true,
+			search: true,
+		},
 		name: { type: "string", max: 200, search: true },
 		password_hash: { type: "string", secret: true, readOnly: true },
 		is_active: { type: "boolean", default: true, filter: true },
@@ -105,7 +134,11 @@ export const ApiKey = defineEntity({
 		expires_at: { type: "datetime", sort: true },
 		is_active: { type: "boolean", default: true, filter: true },
 		rate_limit_per_hour: { type: "integer", min: 1, max: 10_000_000 },
-		prefix: { type: "string", readOnly: true, description: "First characters of the key, for recognising it" },
+		prefix: {
+			type: "string",
+			readOnly: true,
+			description: "First characters of the key, for recognising it",
+		},
 		key_hash: { type: "string", readOnly: true, secret: true, index: true },
 		created_by: { type: "string", readOnly: true, filter: true },
 		last_used_at: { type: "datetime", readOnly: true, sort: true },
@@ -119,10 +152,23 @@ export const Member = defineEntity({
 	plural: "members",
 	defaultSort: "created_at:asc",
 	fields: {
-		user_id: { type: "string", format: "uuid", required: true, immutable: true, filter: true, index: true },
+		user_id: {
+			type: "string",
+			format: "uuid",
+			required: true,
+			immutable: true,
+			filter: true,
+			index: true,
+		},
 		email: { type: "string", format: "email", readOnly: true, filter: true, search: true },
 		role: { type: "enum", values: ROLES, required: true, filter: true, sort: true },
-		status: { type: "enum", values: ["active", "invited"] as const, readOnly: true, default: "active", filter: true },
+		status: {
+			type: "enum",
+			values: ["active", "invited"] as const,
+			readOnly: true,
+			default: "active",
+			filter: true,
+		},
 	},
 });
 export type MemberRecord = RecordOf<typeof Member>;

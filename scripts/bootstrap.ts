@@ -12,26 +12,42 @@ import { systemAuth } from "../models/context";
 import { createNode } from "./node";
 
 const IDENTITY_SERVICES = ["organizations", "users", "members", "api-keys", "events"];
-const USAGE = "usage: npm run bootstrap -- --org NAME --email EMAIL --password PASSWORD [--plan free|pro|enterprise]";
+const USAGE =
+	"usage: npm run bootstrap -- --org NAME --email EMAIL --password PASSWORD [--plan free|pro|enterprise]";
 
 function readArgs(): { name: string; email: string; password: string; plan: string } {
 	const { values } = parseArgs({
-		options: { org: { type: "string" }, email: { type: "string" }, password: { type: "string" }, plan: { type: "string", default: "free" } },
+		options: {
+			org: { type: "string" },
+			email: { type: "string" },
+			password: { type: "string" },
+			plan: { type: "string", default: "free" },
+		},
 	});
 	if (!values.org || !values.email || !values.password) throw new Error(USAGE);
 
-	return { name: values.org, email: values.email, password: values.password, plan: values.plan ?? "free" };
+	return {
+		name: values.org,
+		email: values.email,
+		password: values.password,
+		plan: values.plan ?? "free",
+	};
 }
 
 async function main(): Promise<void> {
 	const args = readArgs();
 	const settings = config();
 	const clustered = Boolean(settings.transporter);
-	const broker: ServiceBroker = createNode({ ...settings, logLevel: "warn" }, clustered ? [] : IDENTITY_SERVICES);
+	const broker: ServiceBroker = createNode(
+		{ ...settings, logLevel: "warn" },
+		clustered ? [] : IDENTITY_SERVICES,
+	);
 	await broker.start();
 	try {
 		await broker.waitForServices(IDENTITY_SERVICES, 15_000);
-		const result = await broker.call("organizations.bootstrap", args, { meta: { auth: systemAuth("bootstrap") } });
+		const result = await broker.call("organizations.bootstrap", args, {
+			meta: { auth: systemAuth("bootstrap") },
+		});
 		process.stdout.write(`${JSON.stringify(result)}\n`);
 	} finally {
 		await broker.stop();
@@ -40,7 +56,13 @@ async function main(): Promise<void> {
 
 main().catch((err: Error & { data?: { details?: Array<{ field: string; message: string }> } }) => {
 	const details = err.data?.details?.map((d) => `${d.field} ${d.message}`).join("; ");
-	const data = Array.isArray(err.data) ? err.data.map((d: { message: string }) => d.message).join("; ") : undefined;
-	console.error(err instanceof ConfigError ? err.message : `bootstrap failed: ${err.message}${details || data ? ` (${details ?? data})` : ""}`);
+	const data = Array.isArray(err.data)
+		? err.data.map((d: { message: string }) => d.message).join("; ")
+		: undefined;
+	console.error(
+		err instanceof ConfigError
+			? err.message
+			: `bootstrap failed: ${err.message}${details || data ? ` (${details ?? data})` : ""}`,
+	);
 	process.exit(1);
 });

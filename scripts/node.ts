@@ -20,10 +20,17 @@ export function availableServices(): string[] {
 		.sort();
 }
 
-export function createNode(settings: Config, services = settings.services ?? availableServices()): ServiceBroker {
+export function createNode(
+	settings: Config,
+	services = settings.services ?? availableServices(),
+): ServiceBroker {
 	const known = new Set(availableServices());
 	const unknown = services.filter((s) => !known.has(s));
-	if (unknown.length) throw new ConfigError("SERVICES", `names unknown services: ${unknown.join(", ")} (known: ${[...known].join(", ")})`);
+	if (unknown.length)
+		throw new ConfigError(
+			"SERVICES",
+			`names unknown services: ${unknown.join(", ")} (known: ${[...known].join(", ")})`,
+		);
 
 	const broker = new ServiceBroker(brokerOptions(settings));
 	for (const name of services) broker.loadService(path.join(SERVICES_DIR, `${name}.service.ts`));

@@ -9,7 +9,9 @@ import { createNode } from "./node";
 async function main(): Promise<void> {
 	const broker = createNode(config());
 	await broker.start();
-	broker.logger.info(`Mantis gateway node ${broker.nodeID} started (${broker.services.map((s) => s.name).join(", ")})`);
+	broker.logger.info(
+		`Mantis gateway node ${broker.nodeID} started (${broker.services.map((s) => s.name).join(", ")})`,
+	);
 }
 
 main().catch((err: Error) => {

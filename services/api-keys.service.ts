@@ -54,7 +54,10 @@ const ApiKeysService: ServiceSchema = {
 				const current = await this.loadScoped(ctx, ctx.params.params?.id);
 				this.checkIfMatch(ctx, current);
 				if (current.is_active) {
-					const out = await this.applyChanges(ctx, current, { is_active: false, revoked_at: new Date().toISOString() });
+					const out = await this.applyChanges(ctx, current, {
+						is_active: false,
+						revoked_at: new Date().toISOString(),
+					});
 					await this.publishEvent(ctx, "api_key.revoked", out);
 				}
 
@@ -67,13 +70,20 @@ const ApiKeysService: ServiceSchema = {
 			visibility: "public",
 			params: { key: { type: "string", max: 200 } },
 			async handler(ctx: Context<{ key: string }, Meta>): Promise<Auth> {
-				const doc: StoredDoc | undefined = await this.storeFindOne({ key_hash: hashKey(ctx.params.key) });
-				const expired = typeof doc?.expires_at === "string" && Date.parse(doc.expires_at) <= Date.now();
-				if (!doc || !doc.is_active || expired) throw unauthorized("The API key is invalid, revoked or expired");
-				this.touch(doc);
-				const org = await ctx.call<{ plan: PlanName } | null, { id: string }>("organizations.resolve", {
-					id: doc.organization_id as string,
+				const doc: StoredDoc | undefined = await this.storeFindOne({
+					key_hash: hashKey(ctx.params.key),
 				});
+				const expired =
+					typeof doc?.expires_at === "string" && Date.parse(doc.expires_at) <= Date.now();
+				if (!doc || !doc.is_active || expired)
+					throw unauthorized("The API key is invalid, revoked or expired");
+				this.touch(doc);
+				const org = await ctx.call<{ plan: PlanName } | null, { id: string }>(
+					"organizations.resolve",
+					{
+						id: doc.organization_id as string,
+					},
+				);
 				if (!org) throw unauthorized("The API key's organization no longer exists");
 
 				return {
@@ -82,7 +92,8 @@ const ApiKeysService: ServiceSchema = {
 					scopes: doc.scopes as string[],
 					user_id: doc.created_by as string,
 					api_key_id: doc._id,
-					rate_limit_per_hour: (doc.rate_limit_per_hour as number | null) ?? PLAN_QUOTAS[org.plan],
+					rate_limit_per_hour:
+						(doc.rate_limit_per_hour as number | null) ?? PLAN_QUOTAS[org.plan],
 				};
 			},
 		},
@@ -92,7 +103,12 @@ const ApiKeysService: ServiceSchema = {
 			visibility: "public",
 			async handler(ctx: Context<IssueParams, Meta>): Promise<Output & { key: string }> {
 				const { organization_id, user_id, name, scopes } = ctx.params;
-				const auth: Auth = { organization_id, actor: { type: "user", id: user_id }, scopes, user_id };
+				const auth: Auth = {
+					organization_id,
+					actor: { type: "user", id: user_id },
+					scopes,
+					user_id,
+				};
 
 				return ctx.call("api-keys.create", { body: { name, scopes } }, { meta: { auth } });
 			},
@@ -105,9 +121,18 @@ const ApiKeysService: ServiceSchema = {
 			const wanted = (doc.scopes as string[] | null) ?? auth.scopes;
 			const allowed = scopesWithin(auth.scopes, wanted);
 			const excess = wanted.filter((s) => !allowed.includes(s));
-			if (excess.length) throw forbidden(`An API key cannot have scopes its creator lacks: ${excess.join(", ")}`);
+			if (excess.length)
+				throw forbidden(
+					`An API key cannot have scopes its creator lacks: ${excess.join(", ")}`,
+				);
 			if (typeof doc.expires_at === "string" && Date.parse(doc.expires_at) <= Date.now()) {
-				throw validationError([{ field: "expires_at", message: "must be in the future", value: doc.expires_at }]);
+				throw validationError([
+					{
+						field: "expires_at",
+						message: "must be in the future",
+						value: doc.expires_at,
+					},
+				]);
 			}
 			const secret = newKey();
 			ctx.locals.secret = secret;
@@ -123,12 +148,19 @@ const ApiKeysService: ServiceSchema = {
 
 		async beforeUpdate(ctx: RestContext, changes: Body, current: StoredDoc): Promise<Body> {
 			if (!current.is_active && changes.is_active === true) {
-				throw validationError([{ field: "is_active", message: "a revoked key cannot be reactivated", value: true }]);
+				throw validationError([
+					{
+						field: "is_active",
+						message: "a revoked key cannot be reactivated",
+						value: true,
+					},
+				]);
 			}
 			if (Array.isArray(changes.scopes)) {
 				const auth = ctx.meta.auth as Auth;
 				const allowed = scopesWithin(auth.scopes, changes.scopes as string[]);
-				if (allowed.length !== (changes.scopes as string[]).length) throw forbidden("A key cannot gain scopes its editor lacks");
+				if (allowed.length !== (changes.scopes as string[]).length)
+					throw forbidden("A key cannot gain scopes its editor lacks");
 			}
 			if (changes.is_active === false) changes.revoked_at = new Date().toISOString();
 
@@ -140,8 +172,11 @@ const ApiKeysService: ServiceSchema = {
 			const now = Date.now();
 			const last = typeof doc.last_used_at === "string" ? Date.parse(doc.last_used_at) : 0;
 			if (now - last < LAST_USED_RESOLUTION_MS) return;
-			this.storeUpdate({ _id: doc._id }, { last_used_at: new Date(now).toISOString() }).catch((err: Error) =>
-				this.logger.warn(`Could not record last use of API key ${doc._id}: ${err.message}`),
+			this.storeUpdate({ _id: doc._id }, { last_used_at: new Date(now).toISOString() }).catch(
+				(err: Error) =>
+					this.logger.warn(
+						`Could not record last use of API key ${doc._id}: ${err.message}`,
+					),
 			);
 		},
 	},

@@ -73,10 +73,22 @@ const ApiService: ServiceSchema = {
 				// Client errors are the client's; they are logged at debug, never at error.
 				logging: true,
 				callOptions: { timeout: config().requestTimeoutMs },
-				onBeforeCall(this: ApiThis, ctx: Context<RestParams, Meta>, _route: unknown, req: Req) {
+				onBeforeCall(
+					this: ApiThis,
+					ctx: Context<RestParams, Meta>,
+					_route: unknown,
+					req: Req,
+				) {
 					return this.guard(ctx, req);
 				},
-				onAfterCall(this: ApiThis, ctx: Context<RestParams, Meta>, _route: unknown, req: Req, res: Res, data: unknown) {
+				onAfterCall(
+					this: ApiThis,
+					ctx: Context<RestParams, Meta>,
+					_route: unknown,
+					req: Req,
+					res: Res,
+					data: unknown,
+				) {
 					return this.envelope(ctx, req, res, data);
 				},
 				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
@@ -94,7 +106,11 @@ const ApiService: ServiceSchema = {
 			},
 		],
 		assets: { folder: "public", options: { index: "index.html", dotfiles: "ignore" } },
-		rootCallOptions(options: Record<string, unknown>, req: IncomingMessage, res: ServerResponse) {
+		rootCallOptions(
+			options: Record<string, unknown>,
+			req: IncomingMessage,
+			res: ServerResponse,
+		) {
 			const requestId = requestIdOf(req);
 			options.requestID = requestId;
 			options.meta = { requestId };
@@ -123,7 +139,9 @@ const ApiService: ServiceSchema = {
 
 		ready: {
 			scope: false,
-			async handler(ctx: Context<unknown, Meta>): Promise<{ status: string; checks: Record<string, string> }> {
+			async handler(
+				ctx: Context<unknown, Meta>,
+			): Promise<{ status: string; checks: Record<string, string> }> {
 				const checks = await this.readiness();
 				const ready = Object.values(checks).every((c) => c === "ok");
 				if (!ready) ctx.meta.$statusCode = 503;
@@ -136,7 +154,11 @@ const ApiService: ServiceSchema = {
 	methods: {
 		/** Credential, tenancy, scope and media type: everything decided before an action runs. */
 		async guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void> {
-			if ((req.method === "POST" || req.method === "PUT" || req.method === "PATCH") && hasBody(req) && !isJson(req)) {
+			if (
+				(req.method === "POST" || req.method === "PUT" || req.method === "PATCH") &&
+				hasBody(req) &&
+				!isJson(req)
+			) {
 				throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
 			}
 			const scope = req.$action?.scope;
@@ -147,7 +169,8 @@ const ApiService: ServiceSchema = {
 
 			const orgId = req.$params.params?.org_id;
 			if (orgId !== undefined && orgId !== auth.organization_id) throw notFound("resource");
-			if (scope && !hasScope(auth.scopes, scope)) throw forbidden(`This credential lacks the ${scope} scope`);
+			if (scope && !hasScope(auth.scopes, scope))
+				throw forbidden(`This credential lacks the ${scope} scope`);
 
 			const ifMatch = req.headers["if-match"];
 			if (typeof ifMatch === "string") req.$params.if_match = ifMatch;
@@ -156,13 +179,21 @@ const ApiService: ServiceSchema = {
 		/** The contract's success envelope, with ETag and Location for single resources. */
 		envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown {
 			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
-			const meta = { timestamp: new Date().toISOString(), version: API_VERSION, request_id: ctx.meta.requestId ?? null };
+			const meta = {
+				timestamp: new Date().toISOString(),
+				version: API_VERSION,
+				request_id: ctx.meta.requestId ?? null,
+			};
 			const page = data as { data?: unknown; pagination?: unknown } | null;
 			if (page && Array.isArray(page.data) && page.pagination) {
 				return { success: true, data: page.data, pagination: page.pagination, meta };
 			}
 			const resource = data as { id?: unknown; version?: unknown } | null;
-			if (resource && typeof resource.id === "string" && typeof resource.version === "number") {
+			if (
+				resource &&
+				typeof resource.id === "string" &&
+				typeof resource.version === "number"
+			) {
 				res.setHeader("ETag", etagOf(resource as { id: string; version: number }));
 			}
 			if (route?.status === 201 && resource && typeof resource.id === "string") {
@@ -179,25 +210,40 @@ const ApiService: ServiceSchema = {
 			if (error.type === "NOT_FOUND" && error.message === "No such route") {
 				const allowed = methodsOf(path);
 				if (allowed.length && !allowed.includes(req.method as never)) {
-					error = new ApiError("METHOD_NOT_ALLOWED", `${req.method} is not allowed here`, {
-						headers: { Allow: allowed.join(", ") },
-					});
+					error = new ApiError(
+						"METHOD_NOT_ALLOWED",
+						`${req.method} is not allowed here`,
+						{
+							headers: { Allow: allowed.join(", ") },
+						},
+					);
 				}
 			}
 			if (error.type === "INTERNAL_ERROR") {
 				const e = err as Error;
-				this.logger.error(`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message}`, e?.stack);
+				this.logger.error(
+					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message}`,
+					e?.stack,
+				);
 			} else if (error.type === "SERVICE_UNAVAILABLE") {
-				this.logger.warn(`Request ${req.method} ${path}: service unavailable (${(err as Error)?.message})`);
+				this.logger.warn(
+					`Request ${req.method} ${path}: service unavailable (${(err as Error)?.message})`,
+				);
 			}
 			if (res.headersSent) {
 				res.end();
 
 				return;
 			}
-			const requestId = (res.getHeader("X-Request-Id") as string | undefined) ?? requestIdOf(req);
-			const headers: Record<string, string> = { "Content-Type": "application/json; charset=utf-8", "X-Request-Id": requestId, ...(error.data?.headers ?? {}) };
-			if (error.type === "UNAUTHORIZED") headers["WWW-Authenticate"] = 'Bearer realm="mantis"';
+			const requestId =
+				(res.getHeader("X-Request-Id") as string | undefined) ?? requestIdOf(req);
+			const headers: Record<string, string> = {
+				"Content-Type": "application/json; charset=utf-8",
+				"X-Request-Id": requestId,
+				...(error.data?.headers ?? {}),
+			};
+			if (error.type === "UNAUTHORIZED")
+				headers["WWW-Authenticate"] = 'Bearer realm="mantis"';
 			res.writeHead(error.code, headers);
 			res.end(JSON.stringify(errorBody(error, requestId, API_VERSION)));
 		},
@@ -206,7 +252,9 @@ const ApiService: ServiceSchema = {
 		async readiness(): Promise<Record<string, string>> {
 			const checks: Record<string, string> = {};
 			const available = new Set(
-				this.broker.registry.getServiceList({ onlyAvailable: true }).map((s: { name: string }) => s.name),
+				this.broker.registry
+					.getServiceList({ onlyAvailable: true })
+					.map((s: { name: string }) => s.name),
 			);
 			for (const service of ["organizations", "api-keys", "customers", "events"]) {
 				checks[service] = available.has(service) ? "ok" : "unavailable";

@@ -25,7 +25,9 @@ function eventIdFactory(): () => string {
 		const now = Date.now();
 		counter = now === lastMs ? counter + 1 : 0;
 		lastMs = now;
-		const random = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0");
+		const random = Math.floor(Math.random() * 36 ** 6)
+			.toString(36)
+			.padStart(6, "0");
 
 		return `evt_${now.toString(36).padStart(9, "0")}${counter.toString(36).padStart(4, "0")}${random}`;
 	};
@@ -49,7 +51,11 @@ const EventsService: ServiceSchema = {
 		record: {
 			visibility: "public",
 			async handler(ctx: Context<NewEvent, Meta>): Promise<DomainEvent> {
-				const event: DomainEvent = { id: this.nextId(), created_at: new Date().toISOString(), ...ctx.params };
+				const event: DomainEvent = {
+					id: this.nextId(),
+					created_at: new Date().toISOString(),
+					...ctx.params,
+				};
 				const { id, ...rest } = event;
 				await this.storeInsert({ _id: id, ...rest });
 				ctx.broadcast(event.type, event);
@@ -61,10 +67,19 @@ const EventsService: ServiceSchema = {
 		/** The caller's events recorded after `after_id`, oldest first (socket resume). */
 		replay: {
 			visibility: "public",
-			params: { after_id: "string", limit: { type: "number", integer: true, min: 1, max: REPLAY_MAX, optional: true } },
+			params: {
+				after_id: "string",
+				limit: { type: "number", integer: true, min: 1, max: REPLAY_MAX, optional: true },
+			},
 			async handler(ctx: Context<ReplayParams, Meta>): Promise<DomainEvent[]> {
-				const query = { organization_id: this.orgOf(ctx), _id: { $gt: ctx.params.after_id } };
-				const docs = await this.storeFind(query, { sort: [["_id", 1]], limit: ctx.params.limit ?? REPLAY_MAX });
+				const query = {
+					organization_id: this.orgOf(ctx),
+					_id: { $gt: ctx.params.after_id },
+				};
+				const docs = await this.storeFind(query, {
+					sort: [["_id", 1]],
+					limit: ctx.params.limit ?? REPLAY_MAX,
+				});
 
 				return docs.map((d: Record<string, unknown>) => this.toOutput(d));
 			},
@@ -75,7 +90,8 @@ const EventsService: ServiceSchema = {
 		async sweep(): Promise<void> {
 			const cutoff = new Date(Date.now() - RETENTION_MS).toISOString();
 			const removed = await this.storeRemove({ created_at: { $lt: cutoff } });
-			if (removed) this.logger.info(`Event log: removed ${removed} events older than 30 days`);
+			if (removed)
+				this.logger.info(`Event log: removed ${removed} events older than 30 days`);
 		},
 	},
 
@@ -85,7 +101,9 @@ const EventsService: ServiceSchema = {
 
 	started() {
 		this.sweepTimer = setInterval(() => {
-			this.sweep().catch((err: Error) => this.logger.error("Event log sweep failed", err.message));
+			this.sweep().catch((err: Error) =>
+				this.logger.error("Event log sweep failed", err.message),
+			);
 		}, SWEEP_INTERVAL_MS);
 		this.sweepTimer.unref();
 	},

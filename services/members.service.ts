@@ -32,7 +32,10 @@ const MembersService: ServiceSchema = {
 			visibility: "public",
 			params: { user_id: "string" },
 			async handler(ctx: Context<{ user_id: string }>): Promise<StoredDoc[]> {
-				return this.storeFind({ user_id: ctx.params.user_id, status: "active" }, { sort: [["created_at", 1]] });
+				return this.storeFind(
+					{ user_id: ctx.params.user_id, status: "active" },
+					{ sort: [["created_at", 1]] },
+				);
 			},
 		},
 	},

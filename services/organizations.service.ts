@@ -60,12 +60,27 @@ const OrganizationsService: ServiceSchema = {
 				const auth: Auth = systemAuth(id);
 				// The same owner may bootstrap several organizations; anyone else's email is taken.
 				const existing: Output | null = await ctx.call("users.verify", { email, password });
-				const user: Output = existing ?? (await ctx.call("users.register", { email, password }, { meta: { auth } }));
-				const org = await this.createOrganization(id, ctx.params.name, ctx.params.plan ?? "free");
-				await ctx.call("members.add", { user_id: user.id, email: user.email, role: "owner" }, { meta: { auth } });
+				const user: Output =
+					existing ??
+					(await ctx.call("users.register", { email, password }, { meta: { auth } }));
+				const org = await this.createOrganization(
+					id,
+					ctx.params.name,
+					ctx.params.plan ?? "free",
+				);
+				await ctx.call(
+					"members.add",
+					{ user_id: user.id, email: user.email, role: "owner" },
+					{ meta: { auth } },
+				);
 				const key: { key: string } = await ctx.call(
 					"api-keys.issue",
-					{ organization_id: org._id, user_id: user.id, name: "Owner key (bootstrap)", scopes: ["*"] },
+					{
+						organization_id: org._id,
+						user_id: user.id,
+						name: "Owner key (bootstrap)",
+						scopes: ["*"],
+					},
 					{ meta: { auth } },
 				);
 

@@ -27,17 +27,26 @@ const UsersService: ServiceSchema = {
 		/** Creates a user; without a password the user is invited and cannot sign in yet. */
 		register: {
 			visibility: "public",
-			params: { email: { type: "email", max: 254 }, password: { ...PASSWORD_RULE, optional: true }, name: { type: "string", max: 200, optional: true } },
+			params: {
+				email: { type: "email", max: 254 },
+				password: { ...PASSWORD_RULE, optional: true },
+				name: { type: "string", max: 200, optional: true },
+			},
 			async handler(ctx: Context<RegisterParams, Meta>): Promise<Output> {
 				const email = ctx.params.email.toLowerCase();
-				if (await this.storeFindOne({ email })) throw conflict("A user with this email exists", [{ field: "email", message: "is taken", value: email }]);
+				if (await this.storeFindOne({ email }))
+					throw conflict("A user with this email exists", [
+						{ field: "email", message: "is taken", value: email },
+					]);
 				const now = new Date().toISOString();
 				const doc = await this.storeInsert({
 					_id: crypto.randomUUID(),
 					organization_id: ctx.meta.auth?.organization_id ?? null,
 					email,
 					name: ctx.params.name ?? null,
-					password_hash: ctx.params.password ? await hashPassword(ctx.params.password) : null,
+					password_hash: ctx.params.password
+						? await hashPassword(ctx.params.password)
+						: null,
 					is_active: true,
 					version: 1,
 					created_at: now,
@@ -52,10 +61,17 @@ const UsersService: ServiceSchema = {
 		verify: {
 			visibility: "public",
 			params: { email: { type: "string", max: 254 }, password: { type: "string", max: 256 } },
-			async handler(ctx: Context<{ email: string; password: string }>): Promise<Output | null> {
-				const doc: StoredDoc | undefined = await this.storeFindOne({ email: ctx.params.email.toLowerCase() });
+			async handler(
+				ctx: Context<{ email: string; password: string }>,
+			): Promise<Output | null> {
+				const doc: StoredDoc | undefined = await this.storeFindOne({
+					email: ctx.params.email.toLowerCase(),
+				});
 				// Hash even for unknown emails, so the answer's timing does not tell which emails exist.
-				const ok = await verifyPassword(ctx.params.password, (doc?.password_hash as string) ?? "scrypt$32768$8$1$AAAA$AAAA");
+				const ok = await verifyPassword(
+					ctx.params.password,
+					(doc?.password_hash as string) ?? "scrypt$32768$8$1$AAAA$AAAA",
+				);
 				if (!doc || !ok || !doc.is_active) return null;
 
 				return toOutput(User, doc);

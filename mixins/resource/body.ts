@@ -4,7 +4,12 @@
  * field by field; nothing unknown or read-only is ever stored.
  */
 import Validator, { type ValidationError as FvError } from "fastest-validator";
-import { type EntityDefinition, SYSTEM_FIELDS, validatorSchema, writableFields } from "../../models/entity";
+import {
+	type EntityDefinition,
+	SYSTEM_FIELDS,
+	validatorSchema,
+	writableFields,
+} from "../../models/entity";
 import { type ErrorDetail, validationError } from "../../models/errors";
 import { isCurrency, minorDigits, toMinor } from "../../models/money";
 
@@ -22,14 +27,21 @@ export interface BodyChecker {
 function fvDetails(errors: FvError[], body: Body): ErrorDetail[] {
 	return errors.map((e) => {
 		const field = e.field ?? "body";
-		const message = (e.message ?? "is invalid").replace(new RegExp(`^The '${field}' field `), "");
+		const message = (e.message ?? "is invalid").replace(
+			new RegExp(`^The '${field}' field `),
+			"",
+		);
 
 		return { field, message, value: body[field.split(".")[0]] };
 	});
 }
 
 /** Keys that are unknown, read-only, or (on update) immutable, each named. */
-function keyDetails(entity: EntityDefinition, body: Body, mode: "create" | "update"): ErrorDetail[] {
+function keyDetails(
+	entity: EntityDefinition,
+	body: Body,
+	mode: "create" | "update",
+): ErrorDetail[] {
 	const writable = new Set(writableFields(entity, mode));
 
 	return Object.keys(body)
@@ -53,17 +65,40 @@ function semanticDetails(entity: EntityDefinition, body: Body, currency: string)
 		const field = entity.fields[name];
 		if (value === null || value === undefined) continue;
 		if (field.type === "money" && toMinor(value as number, currency) === undefined) {
-			details.push({ field: name, message: `has more than ${minorDigits(currency)} decimals for ${currency}`, value });
+			details.push({
+				field: name,
+				message: `has more than ${minorDigits(currency)} decimals for ${currency}`,
+				value,
+			});
 		}
-		if ((field.type === "date" || field.type === "datetime") && Number.isNaN(Date.parse(value as string))) {
+		if (
+			(field.type === "date" || field.type === "datetime") &&
+			Number.isNaN(Date.parse(value as string))
+		) {
 			details.push({ field: name, message: "is not a real date", value });
 		}
-		if (field.type === "object" && field.maxBytes && Buffer.byteLength(JSON.stringify(value)) > field.maxBytes) {
-			details.push({ field: name, message: `must be at most ${field.maxBytes} bytes as JSON`, value: "…" });
+		if (
+			field.type === "object" &&
+			field.maxBytes &&
+			Buffer.byteLength(JSON.stringify(value)) > field.maxBytes
+		) {
+			details.push({
+				field: name,
+				message: `must be at most ${field.maxBytes} bytes as JSON`,
+				value: "…",
+			});
 		}
 	}
-	if (entity.currencyField && typeof body[entity.currencyField] === "string" && !isCurrency(currency)) {
-		details.push({ field: entity.currencyField, message: "is not an ISO 4217 currency code", value: currency });
+	if (
+		entity.currencyField &&
+		typeof body[entity.currencyField] === "string" &&
+		!isCurrency(currency)
+	) {
+		details.push({
+			field: entity.currencyField,
+			message: "is not an ISO 4217 currency code",
+			value: currency,
+		});
 	}
 
 	return details;

@@ -19,7 +19,16 @@ const OPERATORS = ["gte", "gt", "lte", "lt", "ne", "in"] as const;
 type Operator = (typeof OPERATORS)[number] | "eq";
 const RANGE_TYPES = new Set(["integer", "number", "money", "date", "datetime"]);
 const DATE_BOUNDS = ["created_after", "created_before", "updated_after", "updated_before"];
-const LIST_KEYS = new Set(["page", "limit", "cursor", "sort", "fields", "include", "q", ...DATE_BOUNDS]);
+const LIST_KEYS = new Set([
+	"page",
+	"limit",
+	"cursor",
+	"sort",
+	"fields",
+	"include",
+	"q",
+	...DATE_BOUNDS,
+]);
 
 export interface ListQuery {
 	filter: StoreQuery;
@@ -83,7 +92,8 @@ function storedValue(name: string, field: Field, raw: string, details: ErrorDeta
 
 			return bad("must be true or false");
 		case "date":
-			if (!/^\d{4}-\d{2}-\d{2}$/.test(raw) || Number.isNaN(Date.parse(raw))) return bad("must be a date YYYY-MM-DD");
+			if (!/^\d{4}-\d{2}-\d{2}$/.test(raw) || Number.isNaN(Date.parse(raw)))
+				return bad("must be a date YYYY-MM-DD");
 
 			return raw;
 		case "datetime": {
@@ -93,7 +103,8 @@ function storedValue(name: string, field: Field, raw: string, details: ErrorDeta
 			return new Date(time).toISOString();
 		}
 		case "enum":
-			if (!field.values.includes(raw)) return bad(`must be one of ${field.values.join(", ")}`);
+			if (!field.values.includes(raw))
+				return bad(`must be one of ${field.values.join(", ")}`);
 
 			return raw;
 		default:
@@ -101,7 +112,10 @@ function storedValue(name: string, field: Field, raw: string, details: ErrorDeta
 	}
 }
 
-function parseFilter(key: string, fields: Record<string, Field>): { name: string; op: Operator } | undefined {
+function parseFilter(
+	key: string,
+	fields: Record<string, Field>,
+): { name: string; op: Operator } | undefined {
 	if (fields[key]) return { name: key, op: "eq" };
 	const op = OPERATORS.find((o) => key.endsWith(`_${o}`) && fields[key.slice(0, -o.length - 1)]);
 
@@ -109,7 +123,8 @@ function parseFilter(key: string, fields: Record<string, Field>): { name: string
 }
 
 function allowed(field: Field, op: Operator): boolean {
-	if (op === "gte" || op === "gt" || op === "lte" || op === "lt") return RANGE_TYPES.has(field.type);
+	if (op === "gte" || op === "gt" || op === "lte" || op === "lt")
+		return RANGE_TYPES.has(field.type);
 
 	return Boolean(field.filter) || RANGE_TYPES.has(field.type);
 }
@@ -128,7 +143,11 @@ function searchQuery(entity: EntityDefinition, q: string): StoreQuery {
 	return { $or: clauses };
 }
 
-export function parseSort(entity: EntityDefinition, raw: string | undefined, details: ErrorDetail[]): SortSpec {
+export function parseSort(
+	entity: EntityDefinition,
+	raw: string | undefined,
+	details: ErrorDetail[],
+): SortSpec {
 	const fields = allFields(entity);
 	const sort: SortSpec = [];
 	const text = raw ?? entity.defaultSort ?? "created_at:desc";
@@ -138,7 +157,8 @@ export function parseSort(entity: EntityDefinition, raw: string | undefined, det
 			details.push({ field: "sort", message: `cannot sort by "${part}"`, value: raw });
 			continue;
 		}
-		if (!sort.some(([f]) => f === storeName(name))) sort.push([storeName(name), dir === "asc" ? 1 : -1]);
+		if (!sort.some(([f]) => f === storeName(name)))
+			sort.push([storeName(name), dir === "asc" ? 1 : -1]);
 	}
 	// The id tie-breaker makes the order total, so pages never overlap or skip (contract).
 	if (!sort.some(([f]) => f === "_id")) sort.push(["_id", 1]);
@@ -151,10 +171,16 @@ function sortKey(sort: SortSpec): string {
 	return crypto.createHash("sha256").update(JSON.stringify(sort)).digest("base64url").slice(0, 8);
 }
 
-export function encodeCursor(sort: SortSpec, row: Record<string, unknown>, direction: Cursor["direction"]): string {
+export function encodeCursor(
+	sort: SortSpec,
+	row: Record<string, unknown>,
+	direction: Cursor["direction"],
+): string {
 	const values = sort.map(([f]) => row[f] ?? null);
 
-	return Buffer.from(JSON.stringify({ s: sortKey(sort), v: values, d: direction })).toString("base64url");
+	return Buffer.from(JSON.stringify({ s: sortKey(sort), v: values, d: direction })).toString(
+		"base64url",
+	);
 }
 
 function decodeCursor(raw: string, sort: SortSpec, details: ErrorDetail[]): Cursor | undefined {
@@ -169,7 +195,11 @@ function decodeCursor(raw: string, sort: SortSpec, details: ErrorDetail[]): Curs
 	} catch {
 		// falls through to the validation error below
 	}
-	details.push({ field: "cursor", message: "is not a cursor of this list with this sort", value: raw });
+	details.push({
+		field: "cursor",
+		message: "is not a cursor of this list with this sort",
+		value: raw,
+	});
 
 	return undefined;
 }
@@ -184,7 +214,8 @@ export function keysetAfter(sort: SortSpec, values: unknown[]): StoreQuery {
 		const [field, dir] = sort[i];
 		const value = values[i];
 		let beyond: StoreQuery | undefined;
-		if (dir === 1) beyond = value === null ? { [field]: { $ne: null } } : { [field]: { $gt: value } };
+		if (dir === 1)
+			beyond = value === null ? { [field]: { $ne: null } } : { [field]: { $gt: value } };
 		else if (value !== null) beyond = { $or: [{ [field]: { $lt: value } }, { [field]: null }] };
 		if (beyond) {
 			const equal = sort.slice(0, i).map(([f], j) => ({ [f]: values[j] }));
@@ -199,21 +230,41 @@ export function reverseSort(sort: SortSpec): SortSpec {
 	return sort.map(([f, d]) => [f, d === 1 ? -1 : 1]);
 }
 
-export function parseView(entity: EntityDefinition, query: RawQuery, details: ErrorDetail[]): ViewOptions {
+export function parseView(
+	entity: EntityDefinition,
+	query: RawQuery,
+	details: ErrorDetail[],
+): ViewOptions {
 	const view: ViewOptions = { include: [] };
 	const fields = allFields(entity);
 	if (query.fields !== undefined) {
 		const text = single("fields", query.fields, details) ?? "";
-		const names = text.split(",").map((s) => s.trim()).filter(Boolean);
+		const names = text
+			.split(",")
+			.map((s) => s.trim())
+			.filter(Boolean);
 		const unknown = names.filter((n) => !fields[n] || fields[n].secret);
-		if (unknown.length) details.push({ field: "fields", message: `unknown fields: ${unknown.join(", ")}`, value: text });
+		if (unknown.length)
+			details.push({
+				field: "fields",
+				message: `unknown fields: ${unknown.join(", ")}`,
+				value: text,
+			});
 		view.fields = ["id", ...names.filter((n) => n !== "id")];
 	}
 	if (query.include !== undefined) {
 		const text = single("include", query.include, details) ?? "";
-		const names = text.split(",").map((s) => s.trim()).filter(Boolean);
+		const names = text
+			.split(",")
+			.map((s) => s.trim())
+			.filter(Boolean);
 		const unknown = names.filter((n) => !entity.relations?.[n]);
-		if (unknown.length) details.push({ field: "include", message: `cannot include: ${unknown.join(", ")}`, value: text });
+		if (unknown.length)
+			details.push({
+				field: "include",
+				message: `cannot include: ${unknown.join(", ")}`,
+				value: text,
+			});
 		view.include = [...new Set(names)];
 	}
 
@@ -225,7 +276,11 @@ function parseLimit(raw: unknown, details: ErrorDetail[]): number {
 	const text = single("limit", raw, details);
 	const limit = Number(text);
 	if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-		details.push({ field: "limit", message: `must be a whole number from 1 to ${MAX_LIMIT}`, value: raw });
+		details.push({
+			field: "limit",
+			message: `must be a whole number from 1 to ${MAX_LIMIT}`,
+			value: raw,
+		});
 	}
 
 	return limit;
@@ -242,14 +297,22 @@ function parsePage(raw: unknown, details: ErrorDetail[]): number | undefined {
 }
 
 /** Adds the filter clauses of every non-list query key; unknown keys are reported by name. */
-function parseFilters(entity: EntityDefinition, query: RawQuery, details: ErrorDetail[]): StoreQuery[] {
+function parseFilters(
+	entity: EntityDefinition,
+	query: RawQuery,
+	details: ErrorDetail[],
+): StoreQuery[] {
 	const fields = allFields(entity);
 	const clauses: StoreQuery[] = [];
 	for (const [key, rawValue] of Object.entries(query)) {
 		if (LIST_KEYS.has(key)) continue;
 		const parsed = parseFilter(key, fields);
 		if (!parsed || fields[parsed.name].secret || !allowed(fields[parsed.name], parsed.op)) {
-			details.push({ field: key, message: "is not a parameter of this list", value: rawValue });
+			details.push({
+				field: key,
+				message: "is not a parameter of this list",
+				value: rawValue,
+			});
 			continue;
 		}
 		const raw = single(key, rawValue, details);
@@ -261,13 +324,18 @@ function parseFilters(entity: EntityDefinition, query: RawQuery, details: ErrorD
 			clauses.push({ [target]: { $in: values } });
 		} else {
 			const value = storedValue(key, field, raw, details);
-			clauses.push(parsed.op === "eq" ? { [target]: value } : { [target]: { [`$${parsed.op}`]: value } });
+			clauses.push(
+				parsed.op === "eq"
+					? { [target]: value }
+					: { [target]: { [`$${parsed.op}`]: value } },
+			);
 		}
 	}
 	for (const key of DATE_BOUNDS) {
 		if (query[key] === undefined) continue;
 		const raw = single(key, query[key], details);
-		const value = raw === undefined ? undefined : storedValue(key, { type: "datetime" }, raw, details);
+		const value =
+			raw === undefined ? undefined : storedValue(key, { type: "datetime" }, raw, details);
 		const [prefix, side] = key.split("_");
 		clauses.push({ [`${prefix}_at`]: { [side === "after" ? "$gt" : "$lt"]: value } });
 	}
@@ -279,7 +347,11 @@ function parseFilters(entity: EntityDefinition, query: RawQuery, details: ErrorD
  * Parses a list request. `scope` holds the clauses the caller may not choose (organization,
  * parent id); they are always part of the filter.
  */
-export function parseListQuery(entity: EntityDefinition, query: RawQuery, scope: StoreQuery): ListQuery {
+export function parseListQuery(
+	entity: EntityDefinition,
+	query: RawQuery,
+	scope: StoreQuery,
+): ListQuery {
 	const details: ErrorDetail[] = [];
 	const clauses: StoreQuery[] = [scope, ...parseFilters(entity, query, details)];
 
@@ -294,10 +366,15 @@ export function parseListQuery(entity: EntityDefinition, query: RawQuery, scope:
 	const sort = parseSort(entity, sortText, details);
 	const limit = parseLimit(query.limit, details);
 	const page = parsePage(query.page, details);
-	const cursorText = query.cursor === undefined ? undefined : single("cursor", query.cursor, details);
+	const cursorText =
+		query.cursor === undefined ? undefined : single("cursor", query.cursor, details);
 	const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText, sort, details);
 	if (page !== undefined && cursorText !== undefined) {
-		details.push({ field: "cursor", message: "cannot be combined with page", value: cursorText });
+		details.push({
+			field: "cursor",
+			message: "cannot be combined with page",
+			value: cursorText,
+		});
 	}
 	const view = parseView(entity, query, details);
 	if (details.length) throw validationError(details);

@@ -9,13 +9,16 @@ import type { StoredDoc } from "../db.mixin";
 export type Output = Record<string, unknown> & { id: string; version: number };
 
 export function toOutput(entity: EntityDefinition, doc: StoredDoc, fields?: string[]): Output {
-	const currency = entity.currencyField ? ((doc[entity.currencyField] as string) ?? "USD") : "USD";
+	const currency = entity.currencyField
+		? ((doc[entity.currencyField] as string) ?? "USD")
+		: "USD";
 	const out: Record<string, unknown> = { id: doc._id };
 	for (const [key, value] of Object.entries(doc)) {
 		if (key === "_id") continue;
 		const field = entity.fields[key];
 		if (field?.secret) continue;
-		out[key] = field?.type === "money" && typeof value === "number" ? toMajor(value, currency) : value;
+		out[key] =
+			field?.type === "money" && typeof value === "number" ? toMajor(value, currency) : value;
 	}
 	if (!fields) return out as Output;
 

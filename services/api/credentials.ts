@@ -22,9 +22,11 @@ export function credentialOf(headers: IncomingHttpHeaders): string | undefined {
 
 /** The caller behind a credential; 401 for none, an unknown one or a bad one. */
 export async function authenticate(ctx: Context, credential: string | undefined): Promise<Auth> {
-	if (!credential) throw unauthorized("Send a credential: Authorization: Bearer <token or API key>");
+	if (!credential)
+		throw unauthorized("Send a credential: Authorization: Bearer <token or API key>");
 	if (credential.length > 4096) throw unauthorized("The credential is malformed");
-	if (credential.startsWith(API_KEY_PREFIX)) return ctx.call<Auth, { key: string }>("api-keys.authenticate", { key: credential });
+	if (credential.startsWith(API_KEY_PREFIX))
+		return ctx.call<Auth, { key: string }>("api-keys.authenticate", { key: credential });
 
 	return ctx.call<Auth, { token: string }>("tokens.verify", { token: credential });
 }

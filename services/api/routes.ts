@@ -22,14 +22,40 @@ export interface RestRoute {
 const ORG = "organizations/:org_id";
 
 /** list/create/get/update(PUT and PATCH)/delete of one resource at `base`. */
-export function resourceRoutes(base: string, service: string, noun: string, only?: string[]): RestRoute[] {
+export function resourceRoutes(
+	base: string,
+	service: string,
+	noun: string,
+	only?: string[],
+): RestRoute[] {
 	const all: RestRoute[] = [
 		{ method: "GET", path: base, action: `${service}.list`, summary: `List ${noun}s` },
-		{ method: "POST", path: base, action: `${service}.create`, status: 201, summary: `Create a ${noun}` },
+		{
+			method: "POST",
+			path: base,
+			action: `${service}.create`,
+			status: 201,
+			summary: `Create a ${noun}`,
+		},
 		{ method: "GET", path: `${base}/:id`, action: `${service}.get`, summary: `Get a ${noun}` },
-		{ method: "PUT", path: `${base}/:id`, action: `${service}.update`, summary: `Update a ${noun}` },
-		{ method: "PATCH", path: `${base}/:id`, action: `${service}.update`, summary: `Update a ${noun}` },
-		{ method: "DELETE", path: `${base}/:id`, action: `${service}.remove`, summary: `Delete a ${noun}` },
+		{
+			method: "PUT",
+			path: `${base}/:id`,
+			action: `${service}.update`,
+			summary: `Update a ${noun}`,
+		},
+		{
+			method: "PATCH",
+			path: `${base}/:id`,
+			action: `${service}.update`,
+			summary: `Update a ${noun}`,
+		},
+		{
+			method: "DELETE",
+			path: `${base}/:id`,
+			action: `${service}.remove`,
+			summary: `Delete a ${noun}`,
+		},
 	];
 
 	return only ? all.filter((r) => only.includes(r.action.split(".")[1])) : all;
@@ -37,14 +63,47 @@ export function resourceRoutes(base: string, service: string, noun: string, only
 
 export const ROUTES: RestRoute[] = [
 	{ method: "GET", path: ORG, action: "organizations.get", summary: "Get the organization" },
-	{ method: "PUT", path: ORG, action: "organizations.update", summary: "Update the organization" },
-	{ method: "PATCH", path: ORG, action: "organizations.update", summary: "Update the organization" },
+	{
+		method: "PUT",
+		path: ORG,
+		action: "organizations.update",
+		summary: "Update the organization",
+	},
+	{
+		method: "PATCH",
+		path: ORG,
+		action: "organizations.update",
+		summary: "Update the organization",
+	},
 
-	...resourceRoutes(`${ORG}/customers/:customer_id/contacts`, "customer-contacts", "customer contact"),
-	...resourceRoutes(`${ORG}/customers/:customer_id/interactions`, "customer-interactions", "customer interaction"),
-	{ method: "POST", path: `${ORG}/customers/bulk`, action: "customers.bulkCreate", summary: "Create up to 1,000 customers" },
-	{ method: "PUT", path: `${ORG}/customers/bulk`, action: "customers.bulkUpdate", summary: "Update up to 1,000 customers" },
-	{ method: "DELETE", path: `${ORG}/customers/bulk`, action: "customers.bulkRemove", summary: "Delete up to 1,000 customers" },
+	...resourceRoutes(
+		`${ORG}/customers/:customer_id/contacts`,
+		"customer-contacts",
+		"customer contact",
+	),
+	...resourceRoutes(
+		`${ORG}/customers/:customer_id/interactions`,
+		"customer-interactions",
+		"customer interaction",
+	),
+	{
+		method: "POST",
+		path: `${ORG}/customers/bulk`,
+		action: "customers.bulkCreate",
+		summary: "Create up to 1,000 customers",
+	},
+	{
+		method: "PUT",
+		path: `${ORG}/customers/bulk`,
+		action: "customers.bulkUpdate",
+		summary: "Update up to 1,000 customers",
+	},
+	{
+		method: "DELETE",
+		path: `${ORG}/customers/bulk`,
+		action: "customers.bulkRemove",
+		summary: "Delete up to 1,000 customers",
+	},
 	...resourceRoutes(`${ORG}/customers`, "customers", "customer"),
 
 	...resourceRoutes(`${ORG}/events`, "events", "event", ["list", "get"]),
@@ -56,7 +115,9 @@ export const ROUTES: RestRoute[] = [
 function pattern(path: string): RegExp {
 	const source = path
 		.split("/")
-		.map((part) => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+		.map((part) =>
+			part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+		)
 		.join("/");
 
 	return new RegExp(`^/v1/${source}/?$`);

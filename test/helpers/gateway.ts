@@ -45,21 +45,54 @@ export async function freePort(): Promise<number> {
 function baseEnv(extra: Record<string, string>): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-	for (const k of ["TRANSPORTER", "SERVICES", "MONGO_URI", "CACHER", "CHANNELS_URL", "REDIS_URL", "NODE_ID"]) delete env[k];
+	for (const k of [
+		"TRANSPORTER",
+		"SERVICES",
+		"MONGO_URI",
+		"CACHER",
+		"CHANNELS_URL",
+		"REDIS_URL",
+		"NODE_ID",
+	])
+		delete env[k];
 
 	return { ...env, LOG_LEVEL: "warn", METRICS_PORT: "0", NODE_ENV: "test", ...extra };
 }
 
 /** `npm run bootstrap` against `dataDir` (or the cluster in `env`); returns its JSON line. */
-export function bootstrap(env: Record<string, string>, org = "Test Org", email = `owner-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`, plan = "pro"): Owner {
-	const args = ["scripts/bootstrap.ts", "--org", org, "--email", email, "--password", "correct horse battery staple", "--plan", plan];
-	const result = spawnSync(TSX, args, { cwd: ROOT, env: baseEnv(env), encoding: "utf8", timeout: 60_000 });
+export function bootstrap(
+	env: Record<string, string>,
+	org = "Test Org",
+	email = `owner-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`,
+	plan = "pro",
+): Owner {
+	const args = [
+		"scripts/bootstrap.ts",
+		"--org",
+		org,
+		"--email",
+		email,
+		"--password",
+		"correct horse battery staple",
+		"--plan",
+		plan,
+	];
+	const result = spawnSync(TSX, args, {
+		cwd: ROOT,
+		env: baseEnv(env),
+		encoding: "utf8",
+		timeout: 60_000,
+	});
 	if (result.status !== 0) throw new Error(`bootstrap failed: ${result.stderr}`);
 
 	return JSON.parse(result.stdout.trim().split("\n").pop() as string) as Owner;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitFor(
+	check: () => Promise<boolean>,
+	timeoutMs: number,
+	what: string,
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		if (await check().catch(() => false)) return;
@@ -69,10 +102,17 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
 }
 
 /** Starts one node; resolves once `/ready` answers 200 (or, without the api service, once it logs "started"). */
-export async function startNode(env: Record<string, string>, opts: { waitReady?: boolean } = {}): Promise<GatewayNode> {
+export async function startNode(
+	env: Record<string, string>,
+	opts: { waitReady?: boolean } = {},
+): Promise<GatewayNode> {
 	const port = env.PORT ? Number(env.PORT) : await freePort();
 	const fullEnv = baseEnv({ PORT: String(port), ...env });
-	const child: ChildProcess = spawn(TSX, ["scripts/server.ts"], { cwd: ROOT, env: fullEnv, stdio: ["ignore", "pipe", "pipe"] });
+	const child: ChildProcess = spawn(TSX, ["scripts/server.ts"], {
+		cwd: ROOT,
+		env: fullEnv,
+		stdio: ["ignore", "pipe", "pipe"],
+	});
 	let output = "";
 	child.stdout?.on("data", (d) => (output += d));
 	child.stderr?.on("data", (d) => (output += d));
@@ -95,9 +135,17 @@ export async function startNode(env: Record<string, string>, opts: { waitReady?:
 	const servesHttp = !fullEnv.SERVICES || fullEnv.SERVICES.split(",").includes("api");
 	try {
 		if (servesHttp && opts.waitReady !== false) {
-			await waitFor(async () => child.exitCode !== null || (await fetch(`${url}/ready`)).status === 200, 60_000, `${url}/ready`);
+			await waitFor(
+				async () => child.exitCode !== null || (await fetch(`${url}/ready`)).status === 200,
+				60_000,
+				`${url}/ready`,
+			);
 		} else {
-			await waitFor(async () => output.includes("started (") || child.exitCode !== null, 60_000, "node start");
+			await waitFor(
+				async () => output.includes("started (") || child.exitCode !== null,
+				60_000,
+				"node start",
+			);
 		}
 		if (child.exitCode !== null) throw new Error(`node exited: ${output.slice(-2000)}`);
 	} catch (err) {
@@ -117,9 +165,15 @@ export interface Reply<T = any> {
 
 /** A tiny HTTP client: JSON in, JSON out, the credential in `Authorization`. */
 export function client(baseUrl: string, credential?: string) {
-	async function request(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+	async function request(
+		method: string,
+		urlPath: string,
+		body?: unknown,
+		headers: Record<string, string> = {},
+	): Promise<Reply> {
 		const init: RequestInit = { method, headers: { ...headers } };
-		if (credential) (init.headers as Record<string, string>).authorization = `Bearer ${credential}`;
+		if (credential)
+			(init.headers as Record<string, string>).authorization = `Bearer ${credential}`;
 		if (body !== undefined) {
 			(init.headers as Record<string, string>)["content-type"] ??= "application/json";
 			init.body = typeof body === "string" ? body : JSON.stringify(body);
@@ -138,9 +192,11 @@ export function client(baseUrl: string, credential?: string) {
 
 	return {
 		get: (p: string, h?: Record<string, string>) => request("GET", p, undefined, h),
-		post: (p: string, b?: unknown, h?: Record<string, string>) => request("POST", p, b ?? {}, h),
+		post: (p: string, b?: unknown, h?: Record<string, string>) =>
+			request("POST", p, b ?? {}, h),
 		put: (p: string, b?: unknown, h?: Record<string, string>) => request("PUT", p, b ?? {}, h),
-		patch: (p: string, b?: unknown, h?: Record<string, string>) => request("PATCH", p, b ?? {}, h),
+		patch: (p: string, b?: unknown, h?: Record<string, string>) =>
+			request("PATCH", p, b ?? {}, h),
 		delete: (p: string, b?: unknown, h?: Record<string, string>) => request("DELETE", p, b, h),
 		request,
 	};
@@ -149,7 +205,9 @@ export function client(baseUrl: string, credential?: string) {
 export type Client = ReturnType<typeof client>;
 
 /** Redis for suites that need it: reported skipped by name when absent, a failure under CI=true. */
-export async function redisAvailable(url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379"): Promise<boolean> {
+export async function redisAvailable(
+	url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+): Promise<boolean> {
 	const { hostname, port } = new URL(url);
 
 	return new Promise((resolve) => {

@@ -2,7 +2,15 @@
  * The foundation end to end: a gateway process on NeDB, bootstrapped organizations, and the
  * customers, contacts and interactions resources over real HTTP.
  */
-import { bootstrap, client, type Client, type GatewayNode, type Owner, startNode, tempDir } from "../helpers/gateway";
+import {
+	bootstrap,
+	client,
+	type Client,
+	type GatewayNode,
+	type Owner,
+	startNode,
+	tempDir,
+} from "../helpers/gateway";
 
 let dataDir: string;
 let owner: Owner;
@@ -13,7 +21,11 @@ let otherApi: Client;
 let base: string;
 
 function newCustomer(overrides: Record<string, unknown> = {}) {
-	return { name: `Customer ${Math.random().toString(36).slice(2, 8)}`, segment: "smb", ...overrides };
+	return {
+		name: `Customer ${Math.random().toString(36).slice(2, 8)}`,
+		segment: "smb",
+		...overrides,
+	};
 }
 
 beforeAll(async () => {
@@ -32,13 +44,23 @@ afterAll(async () => {
 
 describe("customers CRUD", () => {
 	test("create answers 201 with the resource, its ETag, Location and the request id", async () => {
-		const res = await api.post(`${base}/customers`, newCustomer({ name: "Acme Corp", email: "hq@acme.test", segment: "enterprise" }), {
-			"x-request-id": "my-trace-123",
-		});
+		const res = await api.post(
+			`${base}/customers`,
+			newCustomer({ name: "Acme Corp", email: "hq@acme.test", segment: "enterprise" }),
+			{
+				"x-request-id": "my-trace-123",
+			},
+		);
 
 		expect(res.status).toBe(201);
 		expect(res.body.success).toBe(true);
-		expect(res.body.data).toMatchObject({ name: "Acme Corp", email: "hq@acme.test", segment: "enterprise", status: "active", version: 1 });
+		expect(res.body.data).toMatchObject({
+			name: "Acme Corp",
+			email: "hq@acme.test",
+			segment: "enterprise",
+			status: "active",
+			version: 1,
+		});
 		expect(res.body.data.organization_id).toBe(owner.organization_id);
 		expect(res.headers.get("etag")).toBe(`"${res.body.data.id}.1"`);
 		expect(res.headers.get("location")).toBe(`${base}/customers/${res.body.data.id}`);
@@ -66,7 +88,13 @@ describe("customers CRUD", () => {
 	});
 
 	test("validation rules of the design document are enforced field by field", async () => {
-		const res = await api.post(`${base}/customers`, { name: "", email: "not-an-email", phone: "call me", segment: "huge", metadata: [] });
+		const res = await api.post(`${base}/customers`, {
+			name: "",
+			email: "not-an-email",
+			phone: "call me",
+			segment: "huge",
+			metadata: [],
+		});
 
 		expect(res.status).toBe(400);
 		expect(res.body.error.code).toBe("VALIDATION_ERROR");
@@ -77,7 +105,10 @@ describe("customers CRUD", () => {
 	test("external_id is unique within an organization but not across organizations", async () => {
 		const first = await api.post(`${base}/customers`, newCustomer({ external_id: "EXT-1" }));
 		const again = await api.post(`${base}/customers`, newCustomer({ external_id: "EXT-1" }));
-		const elsewhere = await otherApi.post(`/v1/organizations/${other.organization_id}/customers`, newCustomer({ external_id: "EXT-1" }));
+		const elsewhere = await otherApi.post(
+			`/v1/organizations/${other.organization_id}/customers`,
+			newCustomer({ external_id: "EXT-1" }),
+		);
 
 		expect(first.status).toBe(201);
 		expect(again.status).toBe(409);
@@ -91,19 +122,34 @@ describe("contacts and interactions", () => {
 		const customer = (await api.post(`${base}/customers`, newCustomer())).body.data;
 		const path = `${base}/customers/${customer.id}/contacts`;
 
-		const created = await api.post(path, { name: "Maria Anders", email: "maria@example.test", is_primary: true });
+		const created = await api.post(path, {
+			name: "Maria Anders",
+			email: "maria@example.test",
+			is_primary: true,
+		});
 		expect(created.status).toBe(201);
-		expect(created.body.data).toMatchObject({ customer_id: customer.id, name: "Maria Anders", is_primary: true });
+		expect(created.body.data).toMatchObject({
+			customer_id: customer.id,
+			name: "Maria Anders",
+			is_primary: true,
+		});
 
 		const list = await api.get(path);
 		expect(list.body.data.map((c: { id: string }) => c.id)).toEqual([created.body.data.id]);
 
-		const updated = await api.put(`${path}/${created.body.data.id}`, { title: "Sales Representative" });
+		const updated = await api.put(`${path}/${created.body.data.id}`, {
+			title: "Sales Representative",
+		});
 		expect(updated.body.data.title).toBe("Sales Representative");
 
-		const moved = await api.put(`${path}/${created.body.data.id}`, { customer_id: customer.id });
+		const moved = await api.put(`${path}/${created.body.data.id}`, {
+			customer_id: customer.id,
+		});
 		expect(moved.status).toBe(400);
-		expect(moved.body.error.details[0]).toMatchObject({ field: "customer_id", message: "cannot be changed after creation" });
+		expect(moved.body.error.details[0]).toMatchObject({
+			field: "customer_id",
+			message: "cannot be changed after creation",
+		});
 
 		expect((await api.delete(`${path}/${created.body.data.id}`)).status).toBe(200);
 		expect((await api.get(path)).body.data).toEqual([]);
@@ -113,14 +159,23 @@ describe("contacts and interactions", () => {
 		const customer = (await api.post(`${base}/customers`, newCustomer())).body.data;
 		const path = `${base}/customers/${customer.id}/interactions`;
 
-		const created = await api.post(path, { type: "call", channel: "phone", subject: "Renewal" });
+		const created = await api.post(path, {
+			type: "call",
+			channel: "phone",
+			subject: "Renewal",
+		});
 		expect(created.status).toBe(201);
 		expect(Date.parse(created.body.data.occurred_at)).not.toBeNaN();
 		expect((await api.get(path)).body.pagination.total).toBe(1);
 	});
 
 	test("a child of a missing or foreign customer is 404", async () => {
-		const foreign = (await otherApi.post(`/v1/organizations/${other.organization_id}/customers`, newCustomer())).body.data;
+		const foreign = (
+			await otherApi.post(
+				`/v1/organizations/${other.organization_id}/customers`,
+				newCustomer(),
+			)
+		).body.data;
 
 		const res = await api.get(`${base}/customers/${foreign.id}/contacts`);
 		const post = await api.post(`${base}/customers/${foreign.id}/contacts`, { name: "X" });
@@ -131,7 +186,9 @@ describe("contacts and interactions", () => {
 
 	test("deleting a customer deletes its contacts", async () => {
 		const customer = (await api.post(`${base}/customers`, newCustomer())).body.data;
-		const contact = (await api.post(`${base}/customers/${customer.id}/contacts`, { name: "Gone" })).body.data;
+		const contact = (
+			await api.post(`${base}/customers/${customer.id}/contacts`, { name: "Gone" })
+		).body.data;
 
 		await api.delete(`${base}/customers/${customer.id}`);
 		const again = (await api.post(`${base}/customers`, newCustomer())).body.data;
@@ -148,7 +205,12 @@ describe("the list query language", () => {
 	beforeAll(async () => {
 		tag = `f${Date.now()}`;
 		const items = [
-			{ name: `${tag} Alpha`, segment: "enterprise", status: "active", email: "alpha@a.test" },
+			{
+				name: `${tag} Alpha`,
+				segment: "enterprise",
+				status: "active",
+				email: "alpha@a.test",
+			},
 			{ name: `${tag} Beta`, segment: "smb", status: "prospect", email: "beta@b.test" },
 			{ name: `${tag} Gamma`, segment: "startup", status: "active", company: "Gamma GmbH" },
 		];
@@ -180,18 +242,28 @@ describe("the list query language", () => {
 	test("created_after and created_before bound the creation time", async () => {
 		const beta = (await api.get(`${base}/customers/${ids.Beta}`)).body.data;
 
-		expect(await names(`created_after=${encodeURIComponent(beta.created_at)}`)).toEqual(["Gamma"]);
-		expect(await names(`created_before=${encodeURIComponent(beta.created_at)}`)).toEqual(["Alpha"]);
+		expect(await names(`created_after=${encodeURIComponent(beta.created_at)}`)).toEqual([
+			"Gamma",
+		]);
+		expect(await names(`created_before=${encodeURIComponent(beta.created_at)}`)).toEqual([
+			"Alpha",
+		]);
 	});
 
 	test("range operators _gt, _gte, _lt and _lte work on date-time fields", async () => {
 		const customer = (await api.post(`${base}/customers`, newCustomer())).body.data;
 		const path = `${base}/customers/${customer.id}/interactions`;
 		for (const day of ["01", "02", "03"]) {
-			await api.post(path, { type: "note", subject: day, occurred_at: `2024-05-${day}T12:00:00Z` });
+			await api.post(path, {
+				type: "note",
+				subject: day,
+				occurred_at: `2024-05-${day}T12:00:00Z`,
+			});
 		}
 		const subjects = async (q: string) =>
-			(await api.get(`${path}?sort=occurred_at:asc&${q}`)).body.data.map((i: { subject: string }) => i.subject);
+			(await api.get(`${path}?sort=occurred_at:asc&${q}`)).body.data.map(
+				(i: { subject: string }) => i.subject,
+			);
 
 		expect(await subjects("occurred_at_gt=2024-05-02T12:00:00Z")).toEqual(["03"]);
 		expect(await subjects("occurred_at_gte=2024-05-02T12:00:00Z")).toEqual(["02", "03"]);
@@ -202,7 +274,11 @@ describe("the list query language", () => {
 	test("multi-field sort orders by each field in turn", async () => {
 		const res = await api.get(`${base}/customers?q=${tag}&sort=status:asc,name:desc`);
 
-		expect(res.body.data.map((c: { name: string }) => c.name.split(" ")[1])).toEqual(["Gamma", "Alpha", "Beta"]);
+		expect(res.body.data.map((c: { name: string }) => c.name.split(" ")[1])).toEqual([
+			"Gamma",
+			"Alpha",
+			"Beta",
+		]);
 	});
 
 	test("fields projects the response and always keeps id", async () => {
@@ -216,11 +292,19 @@ describe("the list query language", () => {
 		await api.post(`${base}/customers/${ids.Alpha}/contacts`, { name: "Alpha Two" });
 
 		const res = await api.get(`${base}/customers?q=${tag}&sort=name:asc&include=contacts`);
-		const byName = Object.fromEntries(res.body.data.map((c: { name: string; contacts: unknown[] }) => [c.name.split(" ")[1], c.contacts.length]));
+		const byName = Object.fromEntries(
+			res.body.data.map((c: { name: string; contacts: unknown[] }) => [
+				c.name.split(" ")[1],
+				c.contacts.length,
+			]),
+		);
 		const one = await api.get(`${base}/customers/${ids.Alpha}?include=contacts&fields=name`);
 
 		expect(byName).toEqual({ Alpha: 2, Beta: 0, Gamma: 0 });
-		expect(one.body.data.contacts.map((c: { name: string }) => c.name).sort()).toEqual(["Alpha One", "Alpha Two"]);
+		expect(one.body.data.contacts.map((c: { name: string }) => c.name).sort()).toEqual([
+			"Alpha One",
+			"Alpha Two",
+		]);
 	});
 });
 
@@ -240,13 +324,17 @@ describe("paging is stable", () => {
 	test("one bulk create gives every row the same created_at", async () => {
 		const res = await api.get(`${base}/customers?q=${tag}&limit=100&fields=created_at`);
 
-		expect(new Set(res.body.data.map((c: { created_at: string }) => c.created_at)).size).toBe(1);
+		expect(new Set(res.body.data.map((c: { created_at: string }) => c.created_at)).size).toBe(
+			1,
+		);
 	});
 
 	test("paging by page through 250 equal created_at rows yields each exactly once", async () => {
 		const seen: string[] = [];
 		for (let page = 1; ; page++) {
-			const res = await api.get(`${base}/customers?q=${tag}&sort=created_at:desc&limit=40&page=${page}`);
+			const res = await api.get(
+				`${base}/customers?q=${tag}&sort=created_at:desc&limit=40&page=${page}`,
+			);
 			seen.push(...res.body.data.map((c: { id: string }) => c.id));
 			expect(res.body.pagination).toMatchObject({ page, limit: 40, total: count, pages: 7 });
 			if (!res.body.pagination.has_next) break;
@@ -261,7 +349,12 @@ describe("paging is stable", () => {
 		let cursor: string | null = null;
 		let last: { prev_cursor: string | null } = { prev_cursor: null };
 		do {
-			const res: { body: { data: Array<{ id: string }>; pagination: { next_cursor: string | null; prev_cursor: string | null } } } = await api.get(
+			const res: {
+				body: {
+					data: Array<{ id: string }>;
+					pagination: { next_cursor: string | null; prev_cursor: string | null };
+				};
+			} = await api.get(
 				`${base}/customers?q=${tag}&sort=created_at:desc&limit=33${cursor ? `&cursor=${cursor}` : ""}`,
 			);
 			forward.push(res.body.data.map((c) => c.id));
@@ -275,7 +368,9 @@ describe("paging is stable", () => {
 		const backward: string[][] = [forward[forward.length - 1]];
 		cursor = last.prev_cursor;
 		while (cursor) {
-			const res: { body: { data: Array<{ id: string }>; pagination: { prev_cursor: string | null } } } = await api.get(
+			const res: {
+				body: { data: Array<{ id: string }>; pagination: { prev_cursor: string | null } };
+			} = await api.get(
 				`${base}/customers?q=${tag}&sort=created_at:desc&limit=33&cursor=${cursor}`,
 			);
 			backward.unshift(res.body.data.map((c) => c.id));
@@ -286,7 +381,9 @@ describe("paging is stable", () => {
 
 	test("a cursor made for one sort is refused under another", async () => {
 		const first = await api.get(`${base}/customers?q=${tag}&sort=name:asc&limit=10`);
-		const res = await api.get(`${base}/customers?q=${tag}&sort=created_at:desc&cursor=${first.body.pagination.next_cursor}`);
+		const res = await api.get(
+			`${base}/customers?q=${tag}&sort=created_at:desc&cursor=${first.body.pagination.next_cursor}`,
+		);
 
 		expect(res.status).toBe(400);
 		expect(res.body.error.details[0].field).toBe("cursor");
@@ -298,7 +395,9 @@ describe("bad requests are refused with a clear error and change nothing", () =>
 		const res = await api.get(`${base}/customers?colour=red`);
 
 		expect(res.status).toBe(400);
-		expect(res.body.error.details).toEqual([{ field: "colour", message: "is not a parameter of this list", value: "red" }]);
+		expect(res.body.error.details).toEqual([
+			{ field: "colour", message: "is not a parameter of this list", value: "red" },
+		]);
 	});
 
 	test("limit=101 is 400", async () => {
@@ -317,23 +416,41 @@ describe("bad requests are refused with a clear error and change nothing", () =>
 
 	test("a read-only or unknown field in a body is 400 and nothing is stored", async () => {
 		const before = (await api.get(`${base}/customers?limit=1`)).body.pagination.total;
-		const res = await api.post(`${base}/customers`, newCustomer({ id: "mine", created_at: "2020-01-01T00:00:00Z", organization_id: other.organization_id, favourite: 1 }));
+		const res = await api.post(
+			`${base}/customers`,
+			newCustomer({
+				id: "mine",
+				created_at: "2020-01-01T00:00:00Z",
+				organization_id: other.organization_id,
+				favourite: 1,
+			}),
+		);
 		const after = (await api.get(`${base}/customers?limit=1`)).body.pagination.total;
 
 		expect(res.status).toBe(400);
-		expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(["created_at", "favourite", "id", "organization_id"]);
+		expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual([
+			"created_at",
+			"favourite",
+			"id",
+			"organization_id",
+		]);
 		expect(after).toBe(before);
 	});
 
 	test("a non-JSON body is 415", async () => {
-		const res = await api.request("POST", `${base}/customers`, "name=x", { "content-type": "application/x-www-form-urlencoded" });
+		const res = await api.request("POST", `${base}/customers`, "name=x", {
+			"content-type": "application/x-www-form-urlencoded",
+		});
 
 		expect(res.status).toBe(415);
 		expect(res.body.error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
 	});
 
 	test("a body over 1 MB is 413", async () => {
-		const res = await api.post(`${base}/customers`, newCustomer({ metadata: { blob: "x".repeat(1_100_000) } }));
+		const res = await api.post(
+			`${base}/customers`,
+			newCustomer({ metadata: { blob: "x".repeat(1_100_000) } }),
+		);
 
 		expect(res.status).toBe(413);
 		expect(res.body.error.code).toBe("PAYLOAD_TOO_LARGE");
@@ -361,9 +478,17 @@ describe("versions and ETags", () => {
 	test("If-Match with a stale ETag is 412 and the update is not applied", async () => {
 		const created = await api.post(`${base}/customers`, newCustomer());
 		const etag = created.headers.get("etag") as string;
-		await api.put(`${base}/customers/${created.body.data.id}`, { company: "First" }, { "if-match": etag });
+		await api.put(
+			`${base}/customers/${created.body.data.id}`,
+			{ company: "First" },
+			{ "if-match": etag },
+		);
 
-		const stale = await api.put(`${base}/customers/${created.body.data.id}`, { company: "Second" }, { "if-match": etag });
+		const stale = await api.put(
+			`${base}/customers/${created.body.data.id}`,
+			{ company: "Second" },
+			{ "if-match": etag },
+		);
 		const current = await api.get(`${base}/customers/${created.body.data.id}`);
 
 		expect(stale.status).toBe(412);
@@ -375,7 +500,12 @@ describe("versions and ETags", () => {
 
 describe("tenancy", () => {
 	test("another organization's customer is 404 on every verb and never leaks", async () => {
-		const theirs = (await otherApi.post(`/v1/organizations/${other.organization_id}/customers`, newCustomer({ name: "Secret" }))).body.data;
+		const theirs = (
+			await otherApi.post(
+				`/v1/organizations/${other.organization_id}/customers`,
+				newCustomer({ name: "Secret" }),
+			)
+		).body.data;
 
 		for (const res of [
 			await api.get(`${base}/customers/${theirs.id}`),
@@ -400,37 +530,69 @@ describe("tenancy", () => {
 describe("the event log", () => {
 	test("every write records its event with the actor, request id and previous_attributes", async () => {
 		const since = new Date(Date.now() - 1000).toISOString();
-		const created = (await api.post(`${base}/customers`, newCustomer({ name: "Evented", status: "prospect" }))).body.data;
-		await api.put(`${base}/customers/${created.id}`, { name: "Evented Inc", status: "active" }, { "x-request-id": "req-update-1" });
+		const created = (
+			await api.post(
+				`${base}/customers`,
+				newCustomer({ name: "Evented", status: "prospect" }),
+			)
+		).body.data;
+		await api.put(
+			`${base}/customers/${created.id}`,
+			{ name: "Evented Inc", status: "active" },
+			{ "x-request-id": "req-update-1" },
+		);
 		await api.delete(`${base}/customers/${created.id}`);
 
-		const res = await api.get(`${base}/events?sort=created_at:asc&limit=100&created_after=${encodeURIComponent(since)}`);
-		const mine = res.body.data.filter((e: { data: { object: { id: string } } }) => e.data.object.id === created.id);
+		const res = await api.get(
+			`${base}/events?sort=created_at:asc&limit=100&created_after=${encodeURIComponent(since)}`,
+		);
+		const mine = res.body.data.filter(
+			(e: { data: { object: { id: string } } }) => e.data.object.id === created.id,
+		);
 		const updated = mine.find((e: { type: string }) => e.type === "customer.updated");
 
-		expect(mine.map((e: { type: string }) => e.type)).toEqual(["customer.created", "customer.updated", "customer.status_changed", "customer.deleted"]);
+		expect(mine.map((e: { type: string }) => e.type)).toEqual([
+			"customer.created",
+			"customer.updated",
+			"customer.status_changed",
+			"customer.deleted",
+		]);
 		expect(updated).toMatchObject({
 			organization_id: owner.organization_id,
 			request_id: "req-update-1",
 			actor: { type: "api_key" },
-			data: { object: { name: "Evented Inc", status: "active", version: 2 }, previous_attributes: { name: "Evented", status: "prospect" } },
+			data: {
+				object: { name: "Evented Inc", status: "active", version: 2 },
+				previous_attributes: { name: "Evented", status: "prospect" },
+			},
 		});
 		expect(Object.keys(updated.data.previous_attributes).sort()).toEqual(["name", "status"]);
 		expect(updated.id).toMatch(/^evt_/);
 		const createdEvent = await api.get(`${base}/events?type=customer.created&limit=100`);
-		expect(createdEvent.body.data.some((e: { data: { object: { id: string } } }) => e.data.object.id === created.id)).toBe(true);
+		expect(
+			createdEvent.body.data.some(
+				(e: { data: { object: { id: string } } }) => e.data.object.id === created.id,
+			),
+		).toBe(true);
 	});
 
 	test("another organization's events are not visible", async () => {
-		const res = await otherApi.get(`/v1/organizations/${other.organization_id}/events?limit=100`);
+		const res = await otherApi.get(
+			`/v1/organizations/${other.organization_id}/events?limit=100`,
+		);
 
-		expect(res.body.data.every((e: { organization_id: string }) => e.organization_id === other.organization_id)).toBe(true);
+		expect(
+			res.body.data.every(
+				(e: { organization_id: string }) => e.organization_id === other.organization_id,
+			),
+		).toBe(true);
 	});
 });
 
 describe("persistence", () => {
 	test("data survives a restart of the process", async () => {
-		const created = (await api.post(`${base}/customers`, newCustomer({ name: "Durable" }))).body.data;
+		const created = (await api.post(`${base}/customers`, newCustomer({ name: "Durable" }))).body
+			.data;
 		await api.put(`${base}/customers/${created.id}`, { company: "Still here" });
 
 		await node.stop();
@@ -439,10 +601,16 @@ describe("persistence", () => {
 		const read = await api.get(`${base}/customers/${created.id}`);
 
 		expect(read.status).toBe(200);
-		expect(read.body.data).toMatchObject({ name: "Durable", company: "Still here", version: 2 });
+		expect(read.body.data).toMatchObject({
+			name: "Durable",
+			company: "Still here",
+			version: 2,
+		});
 	});
 
 	test("a second process on the same DATA_DIR refuses to start with a clear message", async () => {
-		await expect(startNode({ DATA_DIR: dataDir })).rejects.toThrow(/runs on DATA_DIR .* exactly one copy/);
+		await expect(startNode({ DATA_DIR: dataDir })).rejects.toThrow(
+			/runs on DATA_DIR .* exactly one copy/,
+		);
 	});
 });
