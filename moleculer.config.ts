@@ -5,9 +5,15 @@
  */
 import os from "node:os";
 import type { BrokerOptions } from "moleculer";
+import pino from "pino";
 import { type Config, config } from "./models/config";
 
-export function brokerOptions(settings: Config = config()): BrokerOptions {
+export interface NodeOptions {
+	/** Command-line tools keep stdout for their result and log to stderr. */
+	logToStderr?: boolean;
+}
+
+export function brokerOptions(settings: Config = config(), node: NodeOptions = {}): BrokerOptions {
 	return {
 		namespace: settings.namespace,
 		nodeID: settings.nodeId ?? `${os.hostname()}-${process.pid}`,
@@ -40,6 +46,7 @@ export function brokerOptions(settings: Config = config()): BrokerOptions {
 							censor: "[redacted]",
 						},
 					},
+					destination: node.logToStderr ? pino.destination(2) : null,
 				},
 			},
 		},
