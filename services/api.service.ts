@@ -9,8 +9,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
-import { ApiError, forbidden, notFound } from "../models/errors";
-import { hasScope } from "../models/identity";
+import { ApiError, notFound } from "../models/errors";
 import { etagOf } from "../mixins/resource/view";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
@@ -152,7 +151,7 @@ const ApiService: ServiceSchema = {
 	},
 
 	methods: {
-		/** Credential, tenancy, scope and media type: everything decided before an action runs. */
+		/** Media type, credential and tenancy: what the gateway decides before an action runs. */
 		async guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void> {
 			if (
 				(req.method === "POST" || req.method === "PUT" || req.method === "PATCH") &&
@@ -169,8 +168,7 @@ const ApiService: ServiceSchema = {
 
 			const orgId = req.$params.params?.org_id;
 			if (orgId !== undefined && orgId !== auth.organization_id) throw notFound("resource");
-			if (scope && !hasScope(auth.scopes, scope))
-				throw forbidden(`This credential lacks the ${scope} scope`);
+			// Scopes are checked where the action runs (mixins/scopes.middleware.ts), for every entry point.
 
 			const ifMatch = req.headers["if-match"];
 			if (typeof ifMatch === "string") req.$params.if_match = ifMatch;
