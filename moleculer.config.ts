@@ -6,6 +6,7 @@
 import os from "node:os";
 import type { BrokerOptions } from "moleculer";
 import pino from "pino";
+import { CallCountMiddleware } from "./mixins/call-count.middleware";
 import { ScopesMiddleware } from "./mixins/scopes.middleware";
 import { type Config, config } from "./models/config";
 
@@ -84,7 +85,10 @@ export function brokerOptions(settings: Config = config(), node: NodeOptions = {
 		validator: true,
 		errorHandler: undefined,
 
-		middlewares: [ScopesMiddleware],
+		middlewares: [
+			ScopesMiddleware,
+			...(settings.graphqlActionCounts ? [CallCountMiddleware] : []),
+		],
 
 		metrics: { enabled: false },
 		tracing: { enabled: false },

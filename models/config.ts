@@ -30,6 +30,7 @@ export interface Config {
 	trustProxy: boolean;
 	publicUrl: string | undefined;
 	sentryDsn: string | undefined;
+	graphqlActionCounts: boolean;
 }
 
 /** A configuration value that cannot be used; start-up prints the message and exits. */
@@ -241,6 +242,12 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 		description: "report 5xx errors to Sentry (scrubbed of credentials)",
 		sensitive: true,
 		parse: url(["http", "https"]),
+	},
+	graphqlActionCounts: {
+		env: "GRAPHQL_ACTION_COUNTS",
+		description:
+			"test and diagnosis only: GraphQL answers list the actions they ran in extensions.actionCalls (never in production)",
+		parse: (raw, name, env) => flag(raw, name) && env.NODE_ENV !== "production",
 	},
 };
 

@@ -13,6 +13,7 @@ import { ApiError, notFound } from "../models/errors";
 import { etagOf } from "../mixins/resource/view";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
+import { GraphqlGateway } from "./api/graphql";
 import { aliases, methodsOf, routeOf } from "./api/routes";
 
 /** Version reported in every envelope's `meta`. */
@@ -55,7 +56,8 @@ function isJson(req: IncomingMessage): boolean {
 
 const ApiService: ServiceSchema = {
 	name: "api",
-	mixins: [ApiGateway],
+	// GraphQL at /graphql (HTTP and graphql-ws); its policy lives in api/graphql.ts.
+	mixins: [ApiGateway, GraphqlGateway],
 
 	settings: {
 		port: config().port,

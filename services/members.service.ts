@@ -1,5 +1,6 @@
 /** Memberships: which users belong to an organization, and with which role. */
 import type { Context, ServiceSchema } from "moleculer";
+import { graphqlMixin } from "../mixins/graphql.mixin";
 import { resourceMixin } from "../mixins/resource.mixin";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Meta } from "../models/context";
@@ -14,7 +15,10 @@ interface AddParams {
 
 const MembersService: ServiceSchema = {
 	name: "members",
-	mixins: [resourceMixin({ entity: Member, indexes: ["email"] })],
+	mixins: [
+		resourceMixin({ entity: Member, indexes: ["email"] }),
+		graphqlMixin(Member, { operations: ["get", "list"] }),
+	],
 
 	actions: {
 		/** Adds a membership in the caller's organization (bootstrap, invitations). */

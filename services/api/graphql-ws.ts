@@ -1,0 +1,190 @@
+/**
+ * GraphQL over WebSocket (the graphql-ws protocol) at `/graphql`, on the gateway's own HTTP
+ * server. It takes only upgrades for `/graphql` and leaves every other one untouched, so
+ * socket.io (and anything else) keeps its upgrades on the same port; Apollo's own subscription
+ * server is off because it aborts them.
+ *
+ * The credential comes once, in `connectionParams.authorization` (`Bearer <credential>`);
+ * without a valid one the socket is closed with 4401. Each operation is validated with the same
+ * rules and limits as over HTTP and runs with a Moleculer context carrying the caller.
+ */
+import crypto from "node:crypto";
+import type { Server } from "node:http";
+import type { Duplex } from "node:stream";
+import {
+	type DocumentNode,
+	type ExecutionArgs,
+	getOperationAST,
+	GraphQLError,
+	type GraphQLSchema,
+	NoSchemaIntrospectionCustomRule,
+	parse,
+	specifiedRules,
+	validate,
+} from "graphql";
+import type { SubscribePayload } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import type { LoggerInstance, ServiceBroker } from "moleculer";
+import { WebSocketServer } from "ws";
+import { config } from "../../models/config";
+import type { Auth } from "../../models/context";
+import { forbidden, toApiError } from "../../models/errors";
+import { hasScope } from "../../models/identity";
+import { authenticate } from "./credentials";
+import { formatGraphqlError } from "./graphql-errors";
+import { checkCost, LIMIT_RULES, limitGraphql } from "./graphql-limits";
+
+export const GRAPHQL_PATH = "/graphql";
+/** Close codes of the graphql-ws protocol we use. */
+const UNAUTHORIZED = 4401;
+const UNAVAILABLE = 1011;
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** What the subscription server needs from the gateway service. */
+export interface SubscriptionHost {
+	broker: ServiceBroker;
+	logger: LoggerInstance;
+	/** The current schema (rebuilt when services come and go). */
+	schema(): Promise<GraphQLSchema>;
+}
+
+function bearer(params: Record<string, unknown> | undefined): string | undefined {
+	const value = params?.authorization;
+	const match = typeof value === "string" ? /^Bearer\s+(\S+)\s*$/i.exec(value) : null;
+
+	return match?.[1];
+}
+
+/** A Moleculer context for one operation (or, without `auth`, for authenticating). */
+function contextFor(host: SubscriptionHost, auth?: Auth) {
+	const requestId = `ws_${crypto.randomBytes(12).toString("base64url")}`;
+
+	const options = { requestID: requestId, meta: auth ? { auth, requestId } : { requestId } };
+
+	// @ts-expect-error moleculer makes endpoint-less contexts itself (events); its typings want one
+	return host.broker.ContextFactory.create(host.broker, null, {}, options);
+}
+
+/** The scope each subscription field's action declares (checked up front, not per event). */
+function subscriptionScope(host: SubscriptionHost, field: string): string | undefined {
+	for (const item of host.broker.registry.getActionList({ onlyAvailable: true })) {
+		const action = (
+			item as { action?: { graphql?: { subscription?: unknown }; scope?: unknown } }
+		).action;
+		const declared = action?.graphql?.subscription;
+		if (typeof declared === "string" && declared.trim().split(/[(:\s]/)[0] === field)
+			return typeof action?.scope === "string" ? action.scope : undefined;
+	}
+
+	return undefined;
+}
+
+function refusedScopes(host: SubscriptionHost, document: DocumentNode, auth: Auth, name?: string) {
+	const operation = getOperationAST(document, name);
+	if (operation?.operation !== "subscription") return [];
+	const fields = operation.selectionSet.selections.flatMap((s) =>
+		s.kind === "Field" ? [s.name.value] : [],
+	);
+
+	return fields
+		.map((f) => subscriptionScope(host, f))
+		.filter(
+			(scope): scope is string => Boolean(scope) && !hasScope(auth.scopes, scope as string),
+		);
+}
+
+function asGraphqlErrors(err: unknown): GraphQLError[] {
+	const api = toApiError(err);
+
+	return [new GraphQLError(api.message, undefined, undefined, undefined, undefined, api)];
+}
+
+/**
+ * Parses, validates and prices one operation; errors go back to the client, not thrown. The
+ * credential is looked up again, so a revoked key starts nothing new on an open socket.
+ */
+async function prepare(
+	host: SubscriptionHost,
+	credential: string | undefined,
+	payload: SubscribePayload,
+): Promise<ExecutionArgs | readonly GraphQLError[]> {
+	let auth: Auth;
+	try {
+		auth = await authenticate(contextFor(host), credential);
+	} catch (err) {
+		return asGraphqlErrors(err);
+	}
+	const schema = await host.schema();
+	let document: DocumentNode;
+	try {
+		document = parse(payload.query);
+	} catch (err) {
+		return [err as GraphQLError];
+	}
+	const rules = [...specifiedRules, ...LIMIT_RULES];
+	if (config().nodeEnv === "production") rules.push(NoSchemaIntrospectionCustomRule);
+	const invalid = validate(schema, document, rules);
+	if (invalid.length) return invalid;
+	try {
+		checkCost(schema, document, payload.variables ?? undefined, payload.operationName);
+		const refused = refusedScopes(host, document, auth, payload.operationName ?? undefined);
+		if (refused.length) throw forbidden(`This credential lacks the ${refused[0]} scope`);
+		await limitGraphql(auth);
+	} catch (err) {
+		return asGraphqlErrors(err);
+	}
+
+	return {
+		schema,
+		document,
+		operationName: payload.operationName,
+		variableValues: payload.variables,
+		contextValue: { ctx: contextFor(host, auth), dataLoaders: new Map() },
+	};
+}
+
+/** Serves graphql-ws on `server` for `/graphql` upgrades; resolves the returned close on shutdown. */
+export function attachGraphqlWs(host: SubscriptionHost, server: Server): () => Promise<void> {
+	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+	const graphqlWs = useServer<Record<string, unknown>>(
+		{
+			isProd: config().nodeEnv === "production",
+			schema: () => host.schema(),
+			async onConnect(ctx) {
+				const credential = bearer(ctx.connectionParams);
+				try {
+					await authenticate(contextFor(host), credential);
+
+					return true;
+				} catch (err) {
+					const api = toApiError(err);
+					const unauthorized = api.type === "UNAUTHORIZED";
+					if (!unauthorized) host.logger.warn(`GraphQL socket refused: ${api.message}`);
+					ctx.extra.socket.close(unauthorized ? UNAUTHORIZED : UNAVAILABLE, api.message);
+
+					return false;
+				}
+			},
+			onSubscribe: (ctx, _id, payload) =>
+				prepare(host, bearer(ctx.connectionParams), payload),
+			onNext: (_ctx, _id, _payload, _args, result) =>
+				result.errors
+					? { ...result, errors: result.errors.map(formatGraphqlError) }
+					: undefined,
+			onError: (_ctx, _id, _payload, errors) => errors.map(formatGraphqlError),
+		},
+		wss,
+	);
+	const onUpgrade = (req: import("node:http").IncomingMessage, socket: Duplex, head: Buffer) => {
+		const path = new URL(req.url ?? "/", "http://localhost").pathname;
+		// Not ours: socket.io and others answer their own upgrades on this server.
+		if (path !== GRAPHQL_PATH) return;
+		wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+	};
+	server.on("upgrade", onUpgrade);
+
+	return async () => {
+		server.off("upgrade", onUpgrade);
+		await graphqlWs.dispose();
+	};
+}
