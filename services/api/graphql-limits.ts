@@ -110,11 +110,14 @@ function countOf(args: Record<string, unknown>): number {
 	return typeof count === "number" ? count : DEFAULT_LIST_COUNT;
 }
 
+const COUNT_ARGUMENTS = new Set(["first", "limit", "pagination"]);
+
 /**
- * A leaf costs 1; an object field 1 plus its selection; a list or a connection its selection
- * times the number of items it may return (`first`, `limit`, `pagination.first|last`, else 50).
- * A connection's own `edges` and `nodes` are not multiplied again. Introspection (off in
- * production) is free.
+ * A leaf costs 1 and an object field 1 plus its selection. A connection, or a list that pages
+ * (it takes `first`, `limit` or `pagination`), costs its selection times the items it may
+ * return: that argument, else 50. A connection's own `edges` and `nodes` are not multiplied
+ * again, and lists that fetch nothing (the items of a bulk result, an error's details) count
+ * as one object. Introspection (off in production) is free.
  */
 export const connectionEstimator: ComplexityEstimator = ({
 	type,
@@ -125,9 +128,10 @@ export const connectionEstimator: ComplexityEstimator = ({
 	if (field.name.startsWith("__") || type.name.startsWith("__")) return 0;
 	const named = getNamedType(field.type);
 	if (isLeafType(named)) return 1;
-	const insideConnection = type.name.endsWith("Connection");
-	const many = isListType(getNullableType(field.type)) && !insideConnection;
-	if (many || named.name.endsWith("Connection")) return childComplexity * countOf(args);
+	const pages = field.args.some((a) => COUNT_ARGUMENTS.has(a.name));
+	const list = isListType(getNullableType(field.type));
+	if (named.name.endsWith("Connection") || (list && pages))
+		return childComplexity * countOf(args);
 
 	return 1 + childComplexity;
 };
