@@ -9,7 +9,7 @@
  * rules and limits as over HTTP and runs with a Moleculer context carrying the caller.
  */
 import crypto from "node:crypto";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import {
 	type DocumentNode,
@@ -39,6 +39,7 @@ export const GRAPHQL_PATH = "/graphql";
 const UNAUTHORIZED = 4401;
 const UNAVAILABLE = 1011;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
+const MAX_REASON_BYTES = 100;
 
 /** What the subscription server needs from the gateway service. */
 export interface SubscriptionHost {
@@ -160,7 +161,11 @@ export function attachGraphqlWs(host: SubscriptionHost, server: Server): () => P
 					const api = toApiError(err);
 					const unauthorized = api.type === "UNAUTHORIZED";
 					if (!unauthorized) host.logger.warn(`GraphQL socket refused: ${api.message}`);
-					ctx.extra.socket.close(unauthorized ? UNAUTHORIZED : UNAVAILABLE, api.message);
+					// A close reason may hold at most 123 bytes.
+					const reason = Buffer.from(api.message)
+						.subarray(0, MAX_REASON_BYTES)
+						.toString();
+					ctx.extra.socket.close(unauthorized ? UNAUTHORIZED : UNAVAILABLE, reason);
 
 					return false;
 				}
@@ -175,8 +180,9 @@ export function attachGraphqlWs(host: SubscriptionHost, server: Server): () => P
 		},
 		wss,
 	);
-	const onUpgrade = (req: import("node:http").IncomingMessage, socket: Duplex, head: Buffer) => {
-		const path = new URL(req.url ?? "/", "http://localhost").pathname;
+	const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+		// A plain split: parsing a hostile URL must not throw in an `upgrade` listener.
+		const path = (req.url ?? "").split("?")[0];
 		// Not ours: socket.io and others answer their own upgrades on this server.
 		if (path !== GRAPHQL_PATH) return;
 		wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));

@@ -9,7 +9,7 @@ import { EventEmitter } from "node:events";
 import type { Server, ServerResponse } from "node:http";
 import type { GraphQLSchema } from "graphql";
 import { PubSub } from "graphql-subscriptions";
-import type { Context, ServiceSchema } from "moleculer";
+import type { Context, LoggerInstance, ServiceBroker, ServiceSchema } from "moleculer";
 import { ApolloService } from "moleculer-apollo-server";
 import { startCounting, takeCounts } from "../../mixins/call-count.middleware";
 import { config } from "../../models/config";
@@ -38,7 +38,7 @@ const UNLIMITED_LISTENERS = 0;
 const apolloOptions = {
 	typeDefs: SHARED_TYPE_DEFS,
 	resolvers: SCALAR_RESOLVERS,
-	// The `api.graphql` action would run operations past every check above; it is not created.
+	// An `api.graphql` action would run operations past the guard and the limits: none is made.
 	createAction: false,
 	routeOptions: {
 		path: GRAPHQL_PATH,
@@ -59,6 +59,8 @@ const apolloOptions = {
 		uploads: false,
 		playground: false,
 		persistedQueries: false,
+		// Shutdown is the broker's (it drains in-flight requests); Apollo would re-raise SIGTERM.
+		stopOnTerminationSignals: false,
 		// Apollo's environment variables (APOLLO_KEY) must never turn on reporting to a third party.
 		engine: false,
 		introspection: config().nodeEnv !== "production",
@@ -223,8 +225,8 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 };
 
 interface GraphqlThis {
-	broker: import("moleculer").ServiceBroker;
-	logger: import("moleculer").LoggerInstance;
+	broker: ServiceBroker;
+	logger: LoggerInstance;
 	server: Server;
 	graphqlPubSub: PubSub;
 	graphqlSchema: GraphQLSchema;

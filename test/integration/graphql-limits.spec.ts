@@ -175,4 +175,12 @@ describe("under NODE_ENV=production", () => {
 		);
 		expect(res.body.errors[0].extensions).toEqual({ code: "VALIDATION_ERROR" });
 	});
+
+	test("SIGTERM after GraphQL was served stops the node gracefully", async () => {
+		await prod("{ organization { id } }");
+
+		await production.stop();
+
+		expect(production.logs()).not.toMatch(/Unable to stop/);
+	});
 });
