@@ -4,7 +4,14 @@
  * it executes and log server faults.
  */
 import type { IncomingMessage } from "node:http";
-import { type DocumentNode, GraphQLError, type GraphQLSchema } from "graphql";
+import {
+	type DocumentNode,
+	getOperationAST,
+	GraphQLError,
+	type GraphQLSchema,
+	type OperationDefinitionNode,
+	parse,
+} from "graphql";
 import type { Context } from "moleculer";
 import type { Meta } from "../../models/context";
 import { ApiError, toApiError, validationError } from "../../models/errors";
@@ -62,6 +69,34 @@ export function checkTransport(req: Req): void {
 			[{ field: "body", message: "must be one operation, not a batch" }],
 			"Batched operations are not accepted; send one operation per request",
 		);
+	checkOperation(req);
+}
+
+/**
+ * The operation is there, and a GET only reads. Apollo would refuse both too, but in plain
+ * text; refused here they carry the catalogue's code like every other error.
+ */
+function checkOperation(req: Req): void {
+	const params =
+		req.method === "POST"
+			? ((req.body ?? {}) as Record<string, unknown>)
+			: Object.fromEntries(new URLSearchParams((req.url ?? "").split("?")[1] ?? ""));
+	const query = params.query;
+	if (typeof query !== "string" || query.trim() === "")
+		throw validationError([{ field: "query", message: "must be a GraphQL document" }]);
+	if (req.method !== "GET") return;
+	let operation: OperationDefinitionNode | null | undefined;
+	try {
+		const name = typeof params.operationName === "string" ? params.operationName : undefined;
+		operation = getOperationAST(parse(query), name);
+	} catch {
+		// A syntax error: Apollo reports it in GraphQL's own terms.
+		return;
+	}
+	if (operation && operation.operation !== "query")
+		throw new ApiError("METHOD_NOT_ALLOWED", "A GET runs queries only; send this as a POST", {
+			headers: { Allow: "POST" },
+		});
 }
 
 export const plugins = [

@@ -141,6 +141,22 @@ describe("transport", () => {
 		expect((await preflighted.json()).data.organization.name).toBe("Limits Org");
 	});
 
+	test("a GET runs queries only, and a request without a query is refused in GraphQL's shape", async () => {
+		const mutation = encodeURIComponent(
+			'mutation { updateOrganization(input: { name: "X" }) { name } }',
+		);
+		const viaGet = await fetch(`${node.url}/graphql?query=${mutation}`, {
+			headers: { authorization: `Bearer ${key}`, "apollo-require-preflight": "true" },
+		});
+		const empty = await gql("");
+
+		expect(viaGet.status).toBe(405);
+		expect(viaGet.headers.get("allow")).toBe("POST");
+		expect((await viaGet.json()).errors[0].extensions.code).toBe("METHOD_NOT_ALLOWED");
+		expect(empty.status).toBe(400);
+		expect(empty.body.errors[0].extensions.details[0].field).toBe("query");
+	});
+
 	test("outside production a misspelt field gets a suggestion", async () => {
 		const res = await gql("{ organization { nmae } }");
 
