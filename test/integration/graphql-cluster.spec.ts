@@ -3,31 +3,25 @@
  * the data node's services sent over the Redis transporter (declarative resolvers only), and
  * subscriptions are fed by events recorded on the other node.
  */
-import { bootstrap, type GatewayNode, REDIS_URL, startNode, tempDir } from "../helpers/gateway";
+import { startSplitCluster, type SplitCluster } from "../helpers/cluster";
+import { bootstrap } from "../helpers/gateway";
 import { graphqlClient, repeatUntil, subscribe, wsClient } from "../helpers/graphql";
 import { describeWithRedis } from "../helpers/redis";
 
 describeWithRedis("GraphQL on a gateway node with the domains on another node", () => {
-	const namespace = `t-${Math.random().toString(36).slice(2, 10)}`;
-	const cluster = { TRANSPORTER: REDIS_URL, NAMESPACE: namespace };
-	let data: GatewayNode;
-	let gateway: GatewayNode;
+	let cluster: SplitCluster;
 
 	beforeAll(async () => {
-		const dataServices =
-			"organizations,users,members,api-keys,events,customers,customer-contacts,customer-interactions";
-		data = await startNode({ ...cluster, SERVICES: dataServices, DATA_DIR: tempDir() });
-		gateway = await startNode({ ...cluster, SERVICES: "api", DATA_DIR: tempDir() });
+		cluster = await startSplitCluster();
 	});
 
 	afterAll(async () => {
-		await gateway?.stop();
-		await data?.stop();
+		await cluster?.stop();
 	});
 
 	test("queries with batched relations and a subscription work across the two processes", async () => {
-		const owner = bootstrap(cluster, "Cluster GraphQL Org");
-		const gql = graphqlClient(gateway.url, owner.api_key);
+		const owner = bootstrap(cluster.env, "Cluster GraphQL Org");
+		const gql = graphqlClient(cluster.gateway.url, owner.api_key);
 		const created =
 			await gql(`mutation { createCustomer(input: { name: "Remote Co", segment: STARTUP }) {
 			id } }`);
@@ -36,7 +30,7 @@ describeWithRedis("GraphQL on a gateway node with the domains on another node", 
 			'mutation($c: ID!) { createCustomerContact(input: { customerId: $c, name: "Remote" }) { id } }',
 			{ c: customerId },
 		);
-		const client = wsClient(gateway.url, owner.api_key);
+		const client = wsClient(cluster.gateway.url, owner.api_key);
 		const sub = subscribe<{ data: { customerInteraction: { subject: string } } }>(
 			client,
 			"subscription($c: ID!) { customerInteraction(customerId: $c) { subject } }",
@@ -57,7 +51,7 @@ describeWithRedis("GraphQL on a gateway node with the domains on another node", 
 		);
 		await client.dispose();
 
-		expect(gateway.logs()).not.toMatch(/Service 'customers' started/);
+		expect(cluster.gateway.logs()).not.toMatch(/Service 'customers' started/);
 		expect(listed.body.data.customers.nodes).toEqual([
 			{
 				name: "Remote Co",
