@@ -8,7 +8,14 @@ import type { Meta } from "../../models/context";
 import type { BulkResult } from "../bulk.mixin";
 import type { Page } from "../resource.mixin";
 import { etagOf, type Output } from "../resource/view";
-import { type ListArgs, toConnection, toGraphql, toRestBody, toRestQuery } from "./convert";
+import {
+	type Connection,
+	type ListArgs,
+	toConnection,
+	toGraphql,
+	toRestBody,
+	toRestQuery,
+} from "./convert";
 import { enumName, type GraphqlModel } from "./model";
 
 export type Operation = "get" | "list" | "create" | "update" | "remove";
@@ -20,6 +27,7 @@ export interface OperationOptions {
 }
 
 type GqlContext = Context<Record<string, unknown>, Meta>;
+type Row = Record<string, unknown>;
 
 export const ALL_OPERATIONS: Operation[] = ["get", "list", "create", "update", "remove"];
 
@@ -79,7 +87,7 @@ function target(id: string, expectedVersion: unknown): Record<string, unknown> {
 	return { params: { id }, ...(ifMatch ? { if_match: ifMatch } : {}) };
 }
 
-function bulkOut(m: GraphqlModel, result: BulkResult): Record<string, unknown> {
+function bulkOut(m: GraphqlModel, result: BulkResult): Row {
 	return {
 		...result,
 		results: result.results.map((r) => ({
@@ -115,13 +123,14 @@ export function crudActions(
 function allActions(m: GraphqlModel, options: OperationOptions, read: string, write: string) {
 	const rest = (ctx: GqlContext, action: string, params: Record<string, unknown>) =>
 		ctx.call<unknown, Record<string, unknown>>(`${m.entity.plural}.${action}`, params);
-	const idOf = (ctx: GqlContext, self: { orgOf(c: GqlContext): string }) =>
+	const idOf = (ctx: GqlContext, self: ResourceThis) =>
 		options.singleton ? self.orgOf(ctx) : String(ctx.params.id);
 
 	return {
 		graphqlGet: {
 			scope: read,
-			async handler(this: ResourceThis, ctx: GqlContext) {
+			visibility: "public",
+			async handler(this: ResourceThis, ctx: GqlContext): Promise<Row> {
 				return toGraphql(
 					m,
 					(await rest(ctx, "get", target(idOf(ctx, this), null))) as Output,
@@ -130,7 +139,8 @@ function allActions(m: GraphqlModel, options: OperationOptions, read: string, wr
 		},
 		graphqlList: {
 			scope: read,
-			async handler(ctx: GqlContext) {
+			visibility: "public",
+			async handler(ctx: GqlContext): Promise<Connection> {
 				const query = toRestQuery(m, ctx.params as ListArgs);
 				const page = await rest(ctx, "list", { query, row_cursors: true });
 
@@ -139,7 +149,8 @@ function allActions(m: GraphqlModel, options: OperationOptions, read: string, wr
 		},
 		graphqlCreate: {
 			scope: write,
-			async handler(ctx: GqlContext) {
+			visibility: "public",
+			async handler(ctx: GqlContext): Promise<Row> {
 				const body = toRestBody(m, ctx.params.input as Record<string, unknown>);
 
 				return toGraphql(m, (await rest(ctx, "create", { body })) as Output);
@@ -147,7 +158,8 @@ function allActions(m: GraphqlModel, options: OperationOptions, read: string, wr
 		},
 		graphqlUpdate: {
 			scope: write,
-			async handler(this: ResourceThis, ctx: GqlContext) {
+			visibility: "public",
+			async handler(this: ResourceThis, ctx: GqlContext): Promise<Row> {
 				const body = toRestBody(m, ctx.params.input as Record<string, unknown>);
 				const params = { ...target(idOf(ctx, this), ctx.params.expectedVersion), body };
 
@@ -156,6 +168,7 @@ function allActions(m: GraphqlModel, options: OperationOptions, read: string, wr
 		},
 		graphqlRemove: {
 			scope: write,
+			visibility: "public",
 			async handler(ctx: GqlContext): Promise<boolean> {
 				await rest(
 					ctx,
@@ -168,7 +181,8 @@ function allActions(m: GraphqlModel, options: OperationOptions, read: string, wr
 		},
 		graphqlBulkCreate: {
 			scope: write,
-			async handler(ctx: GqlContext) {
+			visibility: "public",
+			async handler(ctx: GqlContext): Promise<Row> {
 				const items = (ctx.params.input as Array<Record<string, unknown>>).map((i) =>
 					toRestBody(m, i),
 				);
@@ -181,7 +195,8 @@ function allActions(m: GraphqlModel, options: OperationOptions, read: string, wr
 		},
 		graphqlBulkUpdate: {
 			scope: write,
-			async handler(ctx: GqlContext) {
+			visibility: "public",
+			async handler(ctx: GqlContext): Promise<Row> {
 				const items = (
 					ctx.params.input as Array<{ id: string; input: Record<string, unknown> }>
 				).map((i) => ({ ...toRestBody(m, i.input), id: i.id }));
@@ -194,7 +209,8 @@ function allActions(m: GraphqlModel, options: OperationOptions, read: string, wr
 		},
 		graphqlBulkRemove: {
 			scope: write,
-			async handler(ctx: GqlContext) {
+			visibility: "public",
+			async handler(ctx: GqlContext): Promise<Row> {
 				const body = { ids: ctx.params.ids };
 
 				return bulkOut(m, (await rest(ctx, "bulkRemove", { body })) as BulkResult);
@@ -207,8 +223,9 @@ export function searchAction(m: GraphqlModel, read: string): Record<string, obje
 	return {
 		graphqlSearch: {
 			scope: read,
+			visibility: "public",
 			params: { query: "string", limit: { type: "number", integer: true, min: 1 } },
-			async handler(ctx: Context<{ query: string; limit: number }, Meta>) {
+			async handler(ctx: Context<{ query: string; limit: number }, Meta>): Promise<Row[]> {
 				const query = { q: ctx.params.query, limit: String(ctx.params.limit) };
 				const page: Page = await ctx.call(`${m.entity.plural}.list`, { query });
 

@@ -154,7 +154,7 @@ function filtersOf(fields: FieldModel[]): FilterModel[] {
 		const { field } = f;
 		if (field.secret || field.type === "object" || field.type === "list" || f.nested) continue;
 		const range = RANGE_TYPES.has(field.type);
-		// The REST query language allows equality, `_ne` and `_in` on these (mixins/resource/query.ts).
+		// REST allows equality, `_ne` and `_in` on these (mixins/resource/query.ts).
 		if (field.filter || range) {
 			const type = f.type;
 			filters.push({ gql: f.gql, rest: f.name, field, type, list: false });
@@ -216,7 +216,7 @@ export function graphqlModel(
 		fields,
 		extras,
 		enums,
-		filters: filtersOf(fields.filter((f) => !omitted.has(f.name))),
+		filters: filtersOf(fields),
 		sortable: fields.filter((f) => f.field.sort).map((f) => f.name),
 	};
 }

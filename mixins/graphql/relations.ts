@@ -74,9 +74,8 @@ export function relationParts(m: GraphqlModel, parents: Record<string, ParentLin
 			(r) => r.kind === "many" && r.service === m.entity.plural && r.foreignKey === refField,
 		);
 		if (!reverse) continue;
-		parts.extensions.push(
-			`extend type ${parentType} {\n\t${reverse}(first: Int = ${CHILDREN_DEFAULT}): [${m.typeName}!]!\n}`,
-		);
+		const list = `${reverse}(first: Int = ${CHILDREN_DEFAULT}): [${m.typeName}!]!`;
+		parts.extensions.push(`extend type ${parentType} {\n\t${list}\n}`);
 		add(parentType, reverse, {
 			action: "graphqlByParent",
 			rootParams: { id: "keys" },
@@ -94,6 +93,7 @@ interface BatchThis {
 	storeFind(query: object, options?: object): Promise<StoredDoc[]>;
 }
 
+type Row = Record<string, unknown>;
 type KeysContext = Context<{ keys: string[] }, Meta>;
 type ChildrenContext = Context<{ keys: string[]; field: string; first?: number }, Meta>;
 
@@ -111,7 +111,7 @@ export function relationActions(
 			visibility: "public",
 			params: { keys },
 			...batch,
-			async handler(this: BatchThis, ctx: KeysContext) {
+			async handler(this: BatchThis, ctx: KeysContext): Promise<Array<Row | null>> {
 				const query = { organization_id: this.orgOf(ctx), _id: { $in: ctx.params.keys } };
 				const docs = await this.storeFind(query);
 				const byId = new Map(docs.map((d) => [d._id, toGraphql(m, this.toOutput(d))]));
@@ -132,8 +132,8 @@ export function relationActions(
 			first: { type: "number", integer: true, min: 1, max: CHILDREN_MAX, optional: true },
 		},
 		...batch,
-		/** The first children of each parent, in the default order: one indexed query per parent. */
-		async handler(this: BatchThis, ctx: ChildrenContext) {
+		/** Each parent's first children in the default order: one indexed query per parent. */
+		async handler(this: BatchThis, ctx: ChildrenContext): Promise<Row[][]> {
 			const { field, first = CHILDREN_DEFAULT } = ctx.params;
 			const org = this.orgOf(ctx);
 			const lists = await Promise.all(

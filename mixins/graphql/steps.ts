@@ -58,7 +58,7 @@ export function stepActions(
 			visibility: "public",
 			// Only the declared workflow actions are reachable, whatever a caller puts in `step`.
 			params: { step: { type: "enum", values: allowed }, id: "string" },
-			async handler(ctx: StepContext) {
+			async handler(ctx: StepContext): Promise<Record<string, unknown>> {
 				const { step, id, input, ...args } = ctx.params;
 				const body = restArgs({ ...args, ...input });
 				const out: Output = await ctx.call(`${m.entity.plural}.${step}`, {

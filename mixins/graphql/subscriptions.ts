@@ -88,7 +88,7 @@ export function subscriptionActions(
 				tags: spec.events,
 				filter: `${m.entity.plural}.${filter}`,
 			},
-			handler(ctx: EventContext) {
+			handler(ctx: EventContext): Record<string, unknown> {
 				return toGraphql(m, ctx.params.payload.data.object);
 			},
 		};

@@ -14,7 +14,7 @@ interface RawError {
 	originalError?: unknown;
 }
 
-/** What a resolver threw, under the wrappers graphql-js and Apollo put around it (sometimes two). */
+/** What a resolver threw, under the wrappers graphql-js and Apollo put around it. */
 function causes(error: GraphQLError): RawError[] {
 	const chain: RawError[] = [];
 	let cause = error.originalError as RawError | undefined;

@@ -123,8 +123,9 @@ export const plugins = [
 				for (const error of rc.errors ?? []) {
 					if (apiErrorOf(error).type !== "INTERNAL_ERROR") continue;
 					const cause = (error.originalError ?? error) as Error;
+					const where = error.path?.join(".") ?? "request";
 					rc.context.service?.logger.error(
-						`GraphQL ${error.path?.join(".") ?? "request"} failed: ${cause.name}: ${cause.message}`,
+						`GraphQL ${where} failed: ${cause.name}: ${cause.message}`,
 						cause.stack,
 					);
 				}

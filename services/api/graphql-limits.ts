@@ -26,6 +26,7 @@ import { ApiError } from "../../models/errors";
 export const MAX_DEPTH = 10;
 export const MAX_COST = 1000;
 export const MAX_ALIASES = 30;
+const DEPTH_MESSAGE = `The operation is nested deeper than ${MAX_DEPTH} levels`;
 /** What a list costs per item when it names no `first`/`limit` (the REST default page size). */
 export const DEFAULT_LIST_COUNT = 50;
 
@@ -71,10 +72,7 @@ export const depthRule: ValidationRule = (context: ValidationContext) => {
 				if (reported) return;
 				reported = true;
 				context.reportError(
-					new GraphQLError(
-						`The operation is nested deeper than ${MAX_DEPTH} levels (the root field is level 1)`,
-						error.nodes,
-					),
+					new GraphQLError(`${DEPTH_MESSAGE} (the root field is level 1)`, error.nodes),
 				);
 			},
 		},

@@ -56,6 +56,8 @@ type ItemError {
 }
 `;
 
+const SEARCH = "search(query: String!, types: [SearchType!], limit: Int = 10): [SearchResult!]!";
+
 export const SCALAR_RESOLVERS = {
 	DateTime: DateTimeResolver,
 	Date: DateResolver,
@@ -101,10 +103,7 @@ export function searchSchemaPart(services: ServiceInfo[]): ServiceInfo | undefin
 					`enum SearchType {\n\t${searchables.map((s) => s.type).join("\n\t")}\n}`,
 					`union SearchResult = ${searchables.map((s) => s.typeName).join(" | ")}`,
 				],
-				query: [
-					'"Text search across types; results alternate between types" ' +
-						"search(query: String!, types: [SearchType!], limit: Int = 10): [SearchResult!]!",
-				],
+				query: [`"Text search across types; results alternate between types" ${SEARCH}`],
 				resolvers: { Query: { search: { action: "api.graphqlSearch" } } },
 			},
 		},

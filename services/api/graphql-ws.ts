@@ -144,7 +144,7 @@ async function prepare(
 	};
 }
 
-/** Serves graphql-ws on `server` for `/graphql` upgrades; resolves the returned close on shutdown. */
+/** Serves graphql-ws on `server` for `/graphql` upgrades; returns what closes it. */
 export function attachGraphqlWs(host: SubscriptionHost, server: Server): () => Promise<void> {
 	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 	const graphqlWs = useServer<Record<string, unknown>>(

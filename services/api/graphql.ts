@@ -54,14 +54,14 @@ const apolloOptions = {
 		},
 	},
 	serverOptions: {
-		// Apollo's subscription server aborts every other WebSocket upgrade on the port (socket.io).
+		// Apollo's subscription server aborts the port's other WebSocket upgrades (socket.io).
 		subscriptions: false,
 		uploads: false,
 		playground: false,
 		persistedQueries: false,
 		// Shutdown is the broker's (it drains in-flight requests); Apollo would re-raise SIGTERM.
 		stopOnTerminationSignals: false,
-		// Apollo's environment variables (APOLLO_KEY) must never turn on reporting to a third party.
+		// Apollo's own variables (APOLLO_KEY) must never turn on reporting to a third party.
 		engine: false,
 		introspection: config().nodeEnv !== "production",
 		debug: config().nodeEnv === "development",
