@@ -1,7 +1,7 @@
 /**
  * Workflow mutations (`cancelOrder(id, reason)`, `fulfillOrder(id, input)`), each resolved by
- * the service's REST workflow action with `{ params: { id }, body }`: the arguments besides `id`
- * form the body (`input` spread into it), keys in snake_case and dates as RFC 3339 strings.
+ * the service's REST workflow action with `{ params: { id }, body }`: the arguments besides the
+ * id form the body (`input` spread into it), keys in snake_case and dates as RFC 3339 strings.
  */
 import type { Context } from "moleculer";
 import type { Meta } from "../../models/context";
@@ -12,9 +12,26 @@ import { type GraphqlModel, snake } from "./model";
 export interface StepMutation {
 	/** The service's REST workflow action (`cancel`). */
 	action: string;
-	/** Arguments besides `id`, as SDL (`reason: String`, `input: FulfillOrderInput!`). */
+	/** Arguments besides the id, as SDL (`reason: String`, `input: FulfillOrderInput!`). */
 	args?: string;
+	/** The id argument's name (default `id`; the design document has `quoteId`, `leadId`). */
+	idArg?: string;
+	/**
+	 * When the step answers another entity's row (a quote's `convert` answers the new order):
+	 * its type, and the service whose `graphqlByIds` shapes it.
+	 */
+	returns?: { typeName: string; service: string };
 }
+
+interface StepParams {
+	step: string;
+	idArg: string;
+	via?: string;
+	input?: Record<string, unknown>;
+}
+
+type StepContext = Context<StepParams & Record<string, unknown>, Meta>;
+type Row = Record<string, unknown>;
 
 /** Argument values as a REST body: snake_case keys, dates as strings. */
 function restArgs(value: unknown): unknown {
@@ -26,47 +43,55 @@ function restArgs(value: unknown): unknown {
 }
 
 export function stepParts(m: GraphqlModel, steps: Record<string, StepMutation>) {
-	const mutation = Object.entries(steps).map(
-		([name, s]) => `${name}(id: ID!${s.args ? `, ${s.args}` : ""}): ${m.typeName}!`,
-	);
+	const mutation = Object.entries(steps).map(([name, s]) => {
+		const args = [`${s.idArg ?? "id"}: ID!`, ...(s.args ? [s.args] : [])].join(", ");
+
+		return `${name}(${args}): ${s.returns?.typeName ?? m.typeName}!`;
+	});
 	const resolvers = Object.fromEntries(
-		Object.entries(steps).map(([name, s]) => [
-			name,
-			{ action: "graphqlStep", params: { step: s.action } },
-		]),
+		Object.entries(steps).map(([name, s]) => {
+			const params = { step: s.action, idArg: s.idArg ?? "id", via: s.returns?.service };
+
+			return [name, { action: "graphqlStep", params }];
+		}),
 	);
 
 	return { mutation, resolvers };
 }
-
-type StepContext = Context<
-	{ step: string; id: string; input?: Record<string, unknown> } & Record<string, unknown>,
-	Meta
->;
 
 export function stepActions(
 	m: GraphqlModel,
 	write: string,
 	steps: Record<string, StepMutation>,
 ): Record<string, object> {
-	const allowed = [...new Set(Object.values(steps).map((s) => s.action))];
-	if (allowed.length === 0) return {};
+	const declared = Object.values(steps);
+	if (declared.length === 0) return {};
+	const services = declared.flatMap((s) => (s.returns ? [s.returns.service] : []));
 
 	return {
 		graphqlStep: {
 			scope: write,
 			visibility: "public",
 			// Only the declared workflow actions are reachable, whatever a caller puts in `step`.
-			params: { step: { type: "enum", values: allowed }, id: "string" },
-			async handler(ctx: StepContext): Promise<Record<string, unknown>> {
-				const { step, id, input, ...args } = ctx.params;
+			params: {
+				step: { type: "enum", values: [...new Set(declared.map((s) => s.action))] },
+				idArg: "string",
+				via: { type: "enum", values: [...new Set(services)], optional: true },
+			},
+			async handler(ctx: StepContext): Promise<Row | null> {
+				const { step, idArg, via, input, ...rest } = ctx.params;
+				const { [idArg]: id, ...args } = rest;
 				const body = restArgs({ ...args, ...input });
 				const out: Output = await ctx.call(`${m.entity.plural}.${step}`, {
 					params: { id },
 					body,
 				});
+				if (!via) return toGraphql(m, out);
+				const [row]: Array<Row | null> = await ctx.call(`${via}.graphqlByIds`, {
+					keys: [out.id],
+				});
 
-				return toGraphql(m, out);
+				return row;
 			},
 		},
 	};

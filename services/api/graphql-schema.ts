@@ -28,6 +28,12 @@ input PaginationInput {
 	page: Int
 }
 
+"A period of calendar dates, both ends included"
+input DateRangeInput {
+	from: Date
+	to: Date
+}
+
 type PageInfo {
 	hasNextPage: Boolean!
 	hasPreviousPage: Boolean!
