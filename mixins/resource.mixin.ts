@@ -176,6 +176,10 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			async beforeRemove(_ctx: RestContext, _current: StoredDoc): Promise<void> {
 				// nothing to check by default
 			},
+			/** Runs after an update is stored and its events recorded (workflow events, rollups). */
+			async afterUpdate(_ctx: RestContext, _previous: StoredDoc, _out: Output): Promise<void> {
+				// nothing to follow up by default
+			},
 
 			/** One create: validate, check references, domain rules, insert, event. */
 			async createOne(ctx: RestContext, body: unknown, now?: string): Promise<Output> {
@@ -384,6 +388,7 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 						status: previous.status,
 					});
 				}
+				await this.afterUpdate(ctx, current, out);
 
 				return out;
 			},

@@ -5,6 +5,7 @@
  */
 import crypto from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { config } from "../models/config";
@@ -63,7 +64,42 @@ const ApiService: ServiceSchema = {
 		ip: config().host,
 		// Routes are declared one by one in api/routes.ts; nothing is exposed by action name.
 		routes: [
+			// Uploads and imports: no body parser; the action streams the body (limit per route).
 			{
+				// Two routes share `/v1`; moleculer-web tells them apart by name only.
+				name: "v1-raw",
+				path: "/v1",
+				mappingPolicy: "restrict",
+				autoAliases: false,
+				mergeParams: false,
+				bodyParsers: false,
+				aliases: aliases(true),
+				logging: true,
+				callOptions: { timeout: 0 },
+				onBeforeCall(
+					this: ApiThis,
+					ctx: Context<RestParams, Meta>,
+					_route: unknown,
+					req: Req,
+				) {
+					return this.guard(ctx, req);
+				},
+				onAfterCall(
+					this: ApiThis,
+					ctx: Context<RestParams, Meta>,
+					_route: unknown,
+					req: Req,
+					res: Res,
+					data: unknown,
+				) {
+					return this.envelope(ctx, req, res, data);
+				},
+				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
+					this.sendApiError(req, res, err);
+				},
+			},
+			{
+				name: "v1",
 				path: "/v1",
 				mappingPolicy: "restrict",
 				autoAliases: false,
@@ -154,7 +190,9 @@ const ApiService: ServiceSchema = {
 	methods: {
 		/** Credential, tenancy, scope and media type: everything decided before an action runs. */
 		async guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void> {
-			if (
+			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
+			if (route?.rawBody) this.rawBodyGuard(ctx, req, route.bodyLimit);
+			else if (
 				(req.method === "POST" || req.method === "PUT" || req.method === "PATCH") &&
 				hasBody(req) &&
 				!isJson(req)
@@ -176,8 +214,25 @@ const ApiService: ServiceSchema = {
 			if (typeof ifMatch === "string") req.$params.if_match = ifMatch;
 		},
 
+		/**
+		 * A streamed body: a declared length over the route's limit is 413 before any byte is
+		 * read; the action counts the rest (chunked bodies) and learns the media type here.
+		 */
+		rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit = 1024 * 1024): void {
+			const length = Number(req.headers["content-length"] ?? Number.NaN);
+			if (length > limit)
+				throw new ApiError("PAYLOAD_TOO_LARGE", `The body is larger than ${limit} bytes`);
+			ctx.meta.upload = {
+				content_type: String(req.headers["content-type"] ?? "").toLowerCase(),
+				content_length: Number.isFinite(length) ? length : undefined,
+				limit,
+			};
+		},
+
 		/** The contract's success envelope, with ETag and Location for single resources. */
 		envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown {
+			// Downloads and exports stream as they are, with the type the action chose.
+			if (data instanceof Readable) return data;
 			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
 			const meta = {
 				timestamp: new Date().toISOString(),
@@ -273,6 +328,7 @@ const ApiService: ServiceSchema = {
 
 type ApiThis = ThisType<unknown> & {
 	guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void>;
+	rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit?: number): void;
 	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown;
 	sendApiError(req: Req, res: Res, err: unknown): void;
 	logger: { error(...args: unknown[]): void };

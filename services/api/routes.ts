@@ -17,9 +17,25 @@ export interface RestRoute {
 	summary: string;
 	/** Body is taken raw (uploads, CSV imports) instead of parsed as JSON. */
 	rawBody?: boolean;
+	/** Largest raw body in bytes (contract: imports 50 MB, documents 10 MB); larger is 413. */
+	bodyLimit?: number;
 }
 
+const MB = 1024 * 1024;
+/** Contract: bulk and import routes take bodies up to 50 MB, streamed. */
+export const IMPORT_BODY_LIMIT = 50 * MB;
+
 const ORG = "organizations/:org_id";
+
+/** `POST <base>/:id/<step>` for each workflow step of a resource (contract: pinned details). */
+export function workflowRoutes(base: string, service: string, steps: string[]): RestRoute[] {
+	return steps.map((step) => ({
+		method: "POST",
+		path: `${base}/:id/${step}`,
+		action: `${service}.${step}`,
+		summary: `${step[0].toUpperCase()}${step.slice(1)} the ${service.replace(/s$/, "")}`,
+	}));
+}
 
 /** list/create/get/update(PUT and PATCH)/delete of one resource at `base`. */
 export function resourceRoutes(
@@ -60,6 +76,45 @@ export function resourceRoutes(
 
 	return only ? all.filter((r) => only.includes(r.action.split(".")[1])) : all;
 }
+
+/** Products, orders and sales analytics. */
+const SALES_ROUTES: RestRoute[] = [
+	{
+		method: "POST",
+		path: `${ORG}/products/bulk-import`,
+		action: "products.bulkImport",
+		summary: "Create or update products by sku from CSV, NDJSON or a JSON array",
+		rawBody: true,
+		bodyLimit: IMPORT_BODY_LIMIT,
+	},
+	{
+		method: "GET",
+		path: `${ORG}/products/bulk-export`,
+		action: "products.bulkExport",
+		summary: "Stream every product as CSV or NDJSON",
+	},
+	...resourceRoutes(`${ORG}/products`, "products", "product"),
+	{
+		method: "POST",
+		path: `${ORG}/orders/bulk`,
+		action: "orders.bulkCreate",
+		summary: "Create up to 1,000 orders",
+	},
+	...workflowRoutes(`${ORG}/orders`, "orders", [
+		"confirm",
+		"process",
+		"ship",
+		"deliver",
+		"cancel",
+	]),
+	...resourceRoutes(`${ORG}/orders`, "orders", "order"),
+	{
+		method: "GET",
+		path: `${ORG}/analytics/sales`,
+		action: "analytics.sales",
+		summary: "Sales grouped by day, week, month, customer or product",
+	},
+];
 
 export const ROUTES: RestRoute[] = [
 	{ method: "GET", path: ORG, action: "organizations.get", summary: "Get the organization" },
@@ -104,7 +159,20 @@ export const ROUTES: RestRoute[] = [
 		action: "customers.bulkRemove",
 		summary: "Delete up to 1,000 customers",
 	},
+	{
+		method: "GET",
+		path: `${ORG}/customers/:customer_id/analytics`,
+		action: "analytics.customer",
+		summary: "A customer's orders, spend, average order value and last order date",
+	},
+	{
+		method: "GET",
+		path: `${ORG}/customers/:customer_id/orders`,
+		action: "orders.listForCustomer",
+		summary: "List a customer's orders",
+	},
 	...resourceRoutes(`${ORG}/customers`, "customers", "customer"),
+	...SALES_ROUTES,
 
 	...resourceRoutes(`${ORG}/events`, "events", "event", ["list", "get"]),
 	...resourceRoutes(`${ORG}/members`, "members", "member", ["list", "get"]),
@@ -130,9 +198,17 @@ export function methodsOf(urlPath: string): Method[] {
 	return [...new Set(PATTERNS.filter((p) => p.regexp.test(urlPath)).map((p) => p.route.method))];
 }
 
-/** moleculer-web aliases: `"GET organizations/:org_id/customers": "customers.list"`. */
-export function aliases(): Record<string, string> {
-	return Object.fromEntries(ROUTES.map((r) => [`${r.method} ${r.path}`, r.action]));
+/**
+ * moleculer-web aliases: `"GET organizations/:org_id/customers": "customers.list"`. With `raw`,
+ * the routes whose body the action reads as a stream (`stream:` aliases, no body parser).
+ */
+export function aliases(raw = false): Record<string, string> {
+	return Object.fromEntries(
+		ROUTES.filter((r) => Boolean(r.rawBody) === raw).map((r) => [
+			`${r.method} ${r.path}`,
+			raw ? `stream:${r.action}` : r.action,
+		]),
+	);
 }
 
 /** The route an alias answers for, so the gateway knows its success status. */
