@@ -177,7 +177,11 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				// nothing to check by default
 			},
 			/** Runs after an update is stored and its events recorded (workflow events, rollups). */
-			async afterUpdate(_ctx: RestContext, _previous: StoredDoc, _out: Output): Promise<void> {
+			async afterUpdate(
+				_ctx: RestContext,
+				_previous: StoredDoc,
+				_out: Output,
+			): Promise<void> {
 				// nothing to follow up by default
 			},
 

@@ -40,5 +40,6 @@ export function assertTransition<S extends string>(
 	from: string,
 	to: string,
 ): void {
-	if (!canTransition(machine, from, to)) throw invalidTransition(machine.entity, from, to, machine.field);
+	if (!canTransition(machine, from, to))
+		throw invalidTransition(machine.entity, from, to, machine.field);
 }
