@@ -211,7 +211,8 @@ const AnalyticsService: ServiceSchema = {
 		async applyOrder(order: StoredDoc, sign: number, last?: string | null): Promise<void> {
 			const org = order.organization_id as string;
 			const currency = order.currency as string;
-			for (const bump of bumpsOf(order, sign)) {
+			// Each bucket is its own document, so the upserts are independent of one another.
+			const upserts = bumpsOf(order, sign).map((bump) => {
 				const update: Record<string, Record<string, unknown>> = {
 					$set: {
 						organization_id: org,
@@ -228,11 +229,13 @@ const AnalyticsService: ServiceSchema = {
 					else if (last) update.$set.last_order_date = last;
 					else update.$unset = { last_order_date: true };
 				}
-				await this.storeUpsert(
+
+				return this.storeUpsert(
 					{ _id: rollupId(org, bump.kind, bump.key, currency) },
 					update,
 				);
-			}
+			});
+			await Promise.all(upserts);
 		},
 
 		/** The buckets of a grouping; with a date range, day-level buckets folded by the grouping. */
