@@ -13,6 +13,7 @@ import { type ErrorDetail, toApiError, validationError } from "../models/errors"
 import type { StoredDoc } from "./db.mixin";
 import { formatOf, readRows } from "./bulk-io/rows";
 import { actionBody } from "./resource/action-body";
+import { takeStreamBody } from "./resource/stream-body";
 import type { Body } from "./resource/body";
 import type { Output } from "./resource/view";
 
@@ -116,7 +117,7 @@ export function bulkIoMixin(options: BulkIoOptions): Partial<ServiceSchema> {
 					const upload = ctx.meta.upload;
 					if (!upload) throw validationError([{ field: "body", message: "is required" }]);
 					const format = formatOf(upload.content_type);
-					const body: Readable = this.takeBody(ctx);
+					const body = takeStreamBody(ctx);
 					const result: ImportResult = {
 						rows: 0,
 						created: 0,
@@ -171,18 +172,6 @@ export function bulkIoMixin(options: BulkIoOptions): Partial<ServiceSchema> {
 		},
 
 		methods: {
-			/**
-			 * Takes the body stream out of a stream action's context and puts the path and query
-			 * (moleculer-web passes them in `meta.$params`) where the resource methods read them.
-			 */
-			takeBody(ctx: Context<unknown, Meta>): Readable {
-				const body = ctx.params as Readable;
-				const { params, query } = ctx.meta.$params ?? {};
-				(ctx as RestContext).params = { params, query };
-
-				return body;
-			},
-
 			/** Creates the row, or updates the one with the same key; says which happened. */
 			async upsertRow(ctx: RestContext, body: Body): Promise<Outcome> {
 				const value = body[key];

@@ -6,7 +6,7 @@
 import type { ServiceSchema } from "moleculer";
 import type { RestContext } from "../models/context";
 import type { EntityDefinition } from "../models/entity";
-import { type ErrorDetail, validationError } from "../models/errors";
+import { conflict, type ErrorDetail, validationError } from "../models/errors";
 import {
 	type Amounts,
 	documentTotals,
@@ -18,9 +18,10 @@ import {
 } from "../models/line-items";
 import type { StoredDoc } from "./db.mixin";
 import type { Body } from "./resource/body";
-import { type Output, toOutput } from "./resource/view";
+import { type Output, project, toOutput } from "./resource/view";
 
 const AMOUNT_FIELDS = ["tax_amount", "shipping_amount", "discount_amount"] as const;
+const PRICED_FIELDS = ["items", ...AMOUNT_FIELDS];
 
 export function lineItemsMixin(entity: EntityDefinition): Partial<ServiceSchema> {
 	return {
@@ -80,16 +81,24 @@ export function lineItemsMixin(entity: EntityDefinition): Partial<ServiceSchema>
 				return { ...changes, ...totals };
 			},
 
+			/** Lines and amounts are what the customer agreed to: they change only in a draft. */
+			guardPricedChanges(changes: Body, current: StoredDoc): void {
+				const priced = PRICED_FIELDS.filter((f) => changes[f] !== undefined);
+				if (priced.length && current.status !== "draft")
+					throw conflict(`Only a draft ${entity.name}'s lines and amounts can change`, [
+						{
+							field: priced[0],
+							message: `cannot change once the ${entity.name} is ${current.status}`,
+						},
+					]);
+			},
+
 			toOutput(doc: StoredDoc, fields?: string[]): Output {
 				const out = toOutput(entity, doc);
 				const currency = (doc.currency as string) ?? "USD";
 				if (Array.isArray(doc.items))
 					out.items = (doc.items as StoredLine[]).map((l) => lineOutput(l, currency));
-				if (!fields) return out;
-
-				return Object.fromEntries(
-					fields.filter((f) => f in out).map((f) => [f, out[f]]),
-				) as Output;
+				return project(out, fields);
 			},
 		},
 	};

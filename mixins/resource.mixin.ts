@@ -37,6 +37,8 @@ export interface ResourceOptions {
 	scope?: string;
 	/** Extra store indexes beyond `organization_id`, filterable refs and unique fields. */
 	indexes?: string[];
+	/** The event a create records, when the catalogue names it otherwise (`document.uploaded`). */
+	createdEvent?: string;
 }
 
 export interface Pagination {
@@ -192,7 +194,7 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				const prepared: Body = await this.beforeCreate(ctx, doc);
 				const stored = await this.insertUnique(ctx, prepared, now);
 				const out = this.toOutput(stored);
-				await this.publishEvent(ctx, `${entity.name}.created`, out);
+				await this.publishEvent(ctx, options.createdEvent ?? `${entity.name}.created`, out);
 
 				return out;
 			},

@@ -30,6 +30,8 @@ export interface Config {
 	trustProxy: boolean;
 	publicUrl: string | undefined;
 	sentryDsn: string | undefined;
+	schedulerIntervalMs: number;
+	documentSigningKey: string | undefined;
 }
 
 /** A configuration value that cannot be used; start-up prints the message and exits. */
@@ -241,6 +243,23 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 		description: "report 5xx errors to Sentry (scrubbed of credentials)",
 		sensitive: true,
 		parse: url(["http", "https"]),
+	},
+	schedulerIntervalMs: {
+		env: "SCHEDULER_INTERVAL_MS",
+		description: "how often overdue invoices and expired quotes are looked for",
+		parse: integer(60_000, 100, 86_400_000),
+	},
+	documentSigningKey: {
+		env: "DOCUMENT_SIGNING_KEY",
+		description:
+			"secret (32+ characters) signing document share links; unset = generated once into DATA_DIR",
+		sensitive: true,
+		parse(raw, name) {
+			if (raw === undefined || raw === "") return undefined;
+			if (raw.length < 32) throw new ConfigError(name, "must be at least 32 characters");
+
+			return raw;
+		},
 	},
 };
 

@@ -3,6 +3,7 @@
  * a line total is round_half_up(unit_price × quantity × (1 − discount)) in minor units; a
  * document total is the sum of its line totals plus tax and shipping minus discount.
  */
+import { randomBytes } from "node:crypto";
 import type { ValidationRule } from "fastest-validator";
 import type { ErrorDetail } from "./errors";
 import { lineTotal, minorDigits, toMajor, toMinor } from "./money";
@@ -146,4 +147,19 @@ export function lineOutput(line: StoredLine, currency: string): Record<string, u
 		unit_price: toMajor(line.unit_price, currency),
 		total: toMajor(line.total, currency),
 	};
+}
+
+/** A document number nobody typed: prefix, date and 8 random hex digits (`SO-20240105-9F3A1C2B`). */
+export function documentNumber(prefix: string, day: string): string {
+	return `${prefix}-${day.replace(/-/g, "")}-${randomBytes(4).toString("hex").toUpperCase()}`;
+}
+
+/** Stored lines back into the lines a client would send (to copy them onto another document). */
+export function lineInputs(lines: StoredLine[], currency: string): LineInput[] {
+	return lines.map((l) => ({
+		...(l.product_id ? { product_id: l.product_id } : { description: l.name }),
+		quantity: l.quantity,
+		unit_price: toMajor(l.unit_price, currency),
+		discount: l.discount,
+	}));
 }

@@ -72,7 +72,7 @@ export const Order = defineEntity({
 			filter: true,
 			index: true,
 		},
-		quote_id: { type: "ref", service: "quotes", readOnly: true, filter: true },
+		quote_id: { type: "ref", service: "quotes", immutable: true, filter: true },
 		status: {
 			type: "enum",
 			values: ORDER_STATUSES,

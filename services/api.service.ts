@@ -210,6 +210,7 @@ const ApiService: ServiceSchema = {
 			if (scope && !hasScope(auth.scopes, scope))
 				throw forbidden(`This credential lacks the ${scope} scope`);
 
+			ctx.meta.publicUrl = config().publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
 			const ifMatch = req.headers["if-match"];
 			if (typeof ifMatch === "string") req.$params.if_match = ifMatch;
 		},
@@ -223,7 +224,8 @@ const ApiService: ServiceSchema = {
 			if (length > limit)
 				throw new ApiError("PAYLOAD_TOO_LARGE", `The body is larger than ${limit} bytes`);
 			ctx.meta.upload = {
-				content_type: String(req.headers["content-type"] ?? "").toLowerCase(),
+				// Kept as sent: a multipart boundary is case-sensitive.
+				content_type: String(req.headers["content-type"] ?? ""),
 				content_length: Number.isFinite(length) ? length : undefined,
 				limit,
 			};

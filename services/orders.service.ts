@@ -3,7 +3,6 @@
  * machine of the contract (`…/orders/{id}/confirm|process|ship|deliver|cancel`). An order counts
  * as a sale from confirmation until it is cancelled; the analytics rollups follow it.
  */
-import crypto from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
 import { bulkMixin } from "../mixins/bulk.mixin";
 import type { StoredDoc } from "../mixins/db.mixin";
@@ -14,6 +13,7 @@ import type { Output } from "../mixins/resource/view";
 import { workflowMixin } from "../mixins/workflow.mixin";
 import type { Meta, RestContext } from "../models/context";
 import { conflict, notFound } from "../models/errors";
+import { documentNumber } from "../models/line-items";
 import { COUNTED_ORDER_STATUSES, Order, ORDER_MACHINE, type OrderStatus } from "../models/order";
 import type { Page } from "../mixins/resource.mixin";
 
@@ -33,9 +33,6 @@ const cancelBody = actionBody<{ reason: string }>({
 	reason: { type: "string", min: 1, max: 1000 },
 });
 const emptyBody = actionBody({});
-
-/** Fields a confirmed order keeps: its lines and amounts are what the customer agreed to. */
-const PRICED_FIELDS = ["items", "tax_amount", "shipping_amount", "discount_amount"];
 
 function counted(status: string): boolean {
 	return COUNTED_ORDER_STATUSES.includes(status as OrderStatus);
@@ -145,23 +142,13 @@ const OrdersService: ServiceSchema = {
 	methods: {
 		async beforeCreate(ctx: RestContext, doc: Body): Promise<Body> {
 			doc.order_date ??= today();
-			doc.order_number ??= `SO-${String(doc.order_date).replace(/-/g, "")}-${crypto
-				.randomBytes(4)
-				.toString("hex")
-				.toUpperCase()}`;
+			doc.order_number ??= documentNumber("SO", doc.order_date as string);
 
 			return this.withTotals(ctx, doc);
 		},
 
 		async beforeUpdate(ctx: RestContext, changes: Body, current: StoredDoc): Promise<Body> {
-			const priced = PRICED_FIELDS.filter((f) => changes[f] !== undefined);
-			if (priced.length && current.status !== "draft")
-				throw conflict(`Only a draft order's lines and amounts can change`, [
-					{
-						field: priced[0],
-						message: `cannot change once the order is ${current.status}`,
-					},
-				]);
+			this.guardPricedChanges(changes, current);
 
 			return this.withTotals(ctx, changes, current);
 		},

@@ -116,6 +116,70 @@ const SALES_ROUTES: RestRoute[] = [
 	},
 ];
 
+const WITHOUT_DELETE = ["list", "create", "get", "update"];
+
+/** Leads, opportunities, quotes, invoices, payments and the ledger. */
+const PIPELINE_AND_FINANCE_ROUTES: RestRoute[] = [
+	...workflowRoutes(`${ORG}/leads`, "leads", ["convert"]),
+	...resourceRoutes(`${ORG}/leads`, "leads", "lead"),
+	...workflowRoutes(`${ORG}/opportunities`, "opportunities", ["stage"]),
+	...resourceRoutes(`${ORG}/opportunities`, "opportunities", "opportunity"),
+	...workflowRoutes(`${ORG}/quotes`, "quotes", ["send", "accept", "reject", "convert"]),
+	...resourceRoutes(`${ORG}/quotes`, "quotes", "quote"),
+	...workflowRoutes(`${ORG}/invoices`, "invoices", ["send", "void"]),
+	...resourceRoutes(`${ORG}/invoices`, "invoices", "invoice", WITHOUT_DELETE),
+	...workflowRoutes(`${ORG}/payments`, "payments", ["complete", "fail"]),
+	...resourceRoutes(`${ORG}/payments`, "payments", "payment", WITHOUT_DELETE),
+	...resourceRoutes(`${ORG}/accounts`, "accounts", "account", WITHOUT_DELETE),
+	...resourceRoutes(`${ORG}/journal-entries`, "journal-entries", "journal entry", [
+		"list",
+		"create",
+		"get",
+	]),
+];
+
+/** Tickets, documents and notifications. */
+const SUPPORT_ROUTES: RestRoute[] = [
+	...resourceRoutes(`${ORG}/tickets`, "tickets", "ticket", WITHOUT_DELETE),
+	{
+		method: "POST",
+		path: `${ORG}/documents`,
+		action: "documents.upload",
+		status: 201,
+		summary: "Upload a document (raw body or multipart/form-data, at most 10 MB)",
+		rawBody: true,
+		// The file may be 10 MB; a multipart body adds its boundaries and form fields.
+		bodyLimit: 10 * MB + 64 * 1024,
+	},
+	{
+		method: "GET",
+		path: `${ORG}/documents/:id/download`,
+		action: "documents.download",
+		summary: "Download a document's file",
+	},
+	...workflowRoutes(`${ORG}/documents`, "documents", ["share"]),
+	...resourceRoutes(`${ORG}/documents`, "documents", "document", ["list", "get", "remove"]),
+	{
+		method: "GET",
+		path: "shared/documents/:token",
+		action: "documents.shared",
+		summary: "Download a shared document by its signed link (no credential)",
+	},
+	{
+		method: "POST",
+		path: `${ORG}/notifications/read-all`,
+		action: "notifications.markAllRead",
+		summary: "Mark all of your notifications read",
+	},
+	{
+		method: "POST",
+		path: `${ORG}/notifications/:id/read`,
+		action: "notifications.markRead",
+		summary: "Mark a notification read",
+	},
+	...resourceRoutes(`${ORG}/notifications`, "notifications", "notification", ["list", "get"]),
+];
+
 export const ROUTES: RestRoute[] = [
 	{ method: "GET", path: ORG, action: "organizations.get", summary: "Get the organization" },
 	{
@@ -173,6 +237,8 @@ export const ROUTES: RestRoute[] = [
 	},
 	...resourceRoutes(`${ORG}/customers`, "customers", "customer"),
 	...SALES_ROUTES,
+	...PIPELINE_AND_FINANCE_ROUTES,
+	...SUPPORT_ROUTES,
 
 	...resourceRoutes(`${ORG}/events`, "events", "event", ["list", "get"]),
 	...resourceRoutes(`${ORG}/members`, "members", "member", ["list", "get"]),
