@@ -10,12 +10,53 @@ import type { RestContext } from "../models/context";
 import { assertTransition, type StateMachine } from "../models/state-machine";
 import type { StoredDoc } from "./db.mixin";
 import { resourceMixin, type ResourceOptions } from "./resource.mixin";
+import { type ActionBodyCheck, actionBody } from "./resource/action-body";
 import type { Body } from "./resource/body";
 import type { Output } from "./resource/view";
 
+/** A workflow route `POST …/{id}/<step>`: the state it moves to and what it stores with it. */
+export interface StepSpec<B = Body> {
+	to: string;
+	/** Checks the body (default: an empty one). */
+	body?: ActionBodyCheck<B>;
+	/** Fields stored with the new state, from the checked body (`carrier`, `cancelled_at`). */
+	changes?: (body: B) => Body;
+}
+
 export interface WorkflowOptions extends ResourceOptions {
 	machine: StateMachine;
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each step checks its own body type
+	steps?: Record<string, StepSpec<any>>;
 }
+
+const emptyBody = actionBody({});
+
+/** The actions of the workflow routes, each `<scope>:write`. */
+function stepActions(
+	steps: Record<string, StepSpec<Body>>,
+	scope: string,
+): ServiceSchema["actions"] {
+	return Object.fromEntries(
+		Object.entries(steps).map(([name, spec]) => [
+			name,
+			{
+				scope: `${scope}:write`,
+				handler(this: { transition: Transition }, ctx: RestContext): Promise<Output> {
+					const body = (spec.body ?? emptyBody)(ctx.params.body);
+
+					return this.transition(
+						ctx,
+						ctx.params.params?.id,
+						spec.to,
+						spec.changes?.(body) ?? {},
+					);
+				},
+			},
+		]),
+	);
+}
+
+type Transition = (ctx: RestContext, id: unknown, to: string, extra?: Body) => Promise<Output>;
 
 export function workflowMixin(options: WorkflowOptions): Partial<ServiceSchema> {
 	const { machine, entity } = options;
@@ -23,6 +64,7 @@ export function workflowMixin(options: WorkflowOptions): Partial<ServiceSchema> 
 
 	return {
 		mixins: [resourceMixin(options)],
+		actions: stepActions(options.steps ?? {}, options.scope ?? entity.plural),
 
 		methods: {
 			/**

@@ -1,9 +1,8 @@
 /** Invoices, payments, the chart of accounts and journal entries. */
 import { defineEntity, type RecordOf } from "./entity";
 import { lineRule, MAX_LINES } from "./line-items";
+import { CURRENCY_FIELD } from "./money";
 import { defineStateMachine } from "./state-machine";
-
-const CURRENCY = { type: "string", pattern: /^[A-Z]{3}$/, default: "USD", filter: true } as const;
 
 export const INVOICE_STATUSES = ["draft", "sent", "paid", "overdue", "void"] as const;
 type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
@@ -69,7 +68,7 @@ export const Invoice = defineEntity({
 			filter: true,
 			sort: true,
 		},
-		currency: { ...CURRENCY, immutable: true },
+		currency: { ...CURRENCY_FIELD, immutable: true },
 		items: {
 			type: "list",
 			items: lineRule(false),
@@ -124,7 +123,7 @@ export const Payment = defineEntity({
 		},
 		customer_id: { type: "ref", service: "customers", readOnly: true, filter: true },
 		amount: { type: "money", min: 0.000001, required: true, immutable: true, sort: true },
-		currency: { ...CURRENCY, immutable: true },
+		currency: { ...CURRENCY_FIELD, immutable: true },
 		method: { type: "enum", values: PAYMENT_METHODS, default: "other", filter: true },
 		reference: { type: "string", max: 200, filter: true, search: true },
 		status: {
@@ -189,7 +188,7 @@ export const JournalEntry = defineEntity({
 	fields: {
 		entry_date: { type: "date", filter: true, sort: true, description: "Default: today" },
 		description: { type: "string", max: 1000, search: true },
-		currency: CURRENCY,
+		currency: CURRENCY_FIELD,
 		lines: {
 			type: "list",
 			required: true,

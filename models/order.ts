@@ -1,5 +1,6 @@
 import { defineEntity, type RecordOf } from "./entity";
 import { lineRule, MAX_LINES } from "./line-items";
+import { CURRENCY_FIELD } from "./money";
 import { defineStateMachine } from "./state-machine";
 
 export const ORDER_STATUSES = [
@@ -81,13 +82,7 @@ export const Order = defineEntity({
 			filter: true,
 			sort: true,
 		},
-		currency: {
-			type: "string",
-			pattern: /^[A-Z]{3}$/,
-			default: "USD",
-			immutable: true,
-			filter: true,
-		},
+		currency: { ...CURRENCY_FIELD, immutable: true },
 		items: {
 			type: "list",
 			items: lineRule(true),

@@ -1,4 +1,5 @@
 import { defineEntity, type RecordOf } from "./entity";
+import { CURRENCY_FIELD } from "./money";
 
 /** Stock keeping units: letters, digits and `-_.:/`, as most catalogues write them. */
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9\-_.:/]{0,63}$/;
@@ -37,7 +38,7 @@ export const Product = defineEntity({
 			sort: true,
 			description: "Unit price in major units of `currency`",
 		},
-		currency: { type: "string", pattern: /^[A-Z]{3}$/, default: "USD", filter: true },
+		currency: CURRENCY_FIELD,
 		category: { type: "string", max: 100, filter: true, sort: true, search: true },
 		unit: { type: "string", max: 100, description: "What one unit is (`10 boxes x 20 bags`)" },
 		stock: { type: "integer", min: 0, max: 1_000_000_000, default: 0, sort: true },

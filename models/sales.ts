@@ -1,9 +1,8 @@
 /** Leads, opportunities and quotes: the sales pipeline before an order. */
 import { defineEntity, type RecordOf } from "./entity";
 import { lineRule, MAX_LINES } from "./line-items";
+import { CURRENCY_FIELD } from "./money";
 import { defineStateMachine } from "./state-machine";
-
-const CURRENCY = { type: "string", pattern: /^[A-Z]{3}$/, default: "USD", filter: true } as const;
 
 export const LEAD_STATUSES = [
 	"new",
@@ -52,7 +51,7 @@ export const Lead = defineEntity({
 		source: { type: "enum", values: LEAD_SOURCES, default: "other", filter: true },
 		status: { type: "enum", values: LEAD_STATUSES, default: "new", filter: true, sort: true },
 		estimated_value: { type: "money", min: 0, sort: true },
-		currency: CURRENCY,
+		currency: CURRENCY_FIELD,
 		notes: { type: "string", max: 5000, search: true },
 		customer_id: { type: "ref", service: "customers", readOnly: true, filter: true },
 		opportunity_id: { type: "ref", service: "opportunities", readOnly: true, filter: true },
@@ -106,7 +105,7 @@ export const Opportunity = defineEntity({
 			sort: true,
 		},
 		amount: { type: "money", min: 0, default: 0, sort: true },
-		currency: CURRENCY,
+		currency: CURRENCY_FIELD,
 		probability: { type: "integer", min: 0, max: 100, sort: true },
 		expected_close_date: { type: "date", sort: true },
 		closed_at: { type: "datetime", readOnly: true, sort: true },
@@ -167,7 +166,7 @@ export const Quote = defineEntity({
 			filter: true,
 			sort: true,
 		},
-		currency: { ...CURRENCY, immutable: true },
+		currency: { ...CURRENCY_FIELD, immutable: true },
 		items: { type: "list", items: lineRule(true), max: MAX_LINES, required: true },
 		subtotal: { type: "money", readOnly: true, default: 0, sort: true },
 		tax_amount: { type: "money", min: 0, default: 0 },

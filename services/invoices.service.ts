@@ -6,12 +6,12 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { StoredDoc } from "../mixins/db.mixin";
 import { lineItemsMixin } from "../mixins/line-items.mixin";
-import { actionBody } from "../mixins/resource/action-body";
 import type { Body } from "../mixins/resource/body";
 import type { Output } from "../mixins/resource/view";
 import { scheduleMixin } from "../mixins/schedule.mixin";
 import { workflowMixin } from "../mixins/workflow.mixin";
 import type { Meta, RestContext } from "../models/context";
+import { isoDay } from "../models/dates";
 import { ApiError, conflict, notFound, validationError } from "../models/errors";
 import { Invoice, INVOICE_MACHINE } from "../models/finance";
 import { documentNumber, type LineInput } from "../models/line-items";
@@ -19,44 +19,25 @@ import { toMinor } from "../models/money";
 import type { Posting } from "./journal-entries.service";
 
 const PAYMENT_RETRIES = 5;
-const emptyBody = actionBody({});
-
-function day(offsetDays = 0): string {
-	return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
-}
 
 const InvoicesService: ServiceSchema = {
 	name: "invoices",
 	mixins: [
 		lineItemsMixin(Invoice),
-		workflowMixin({ entity: Invoice, machine: INVOICE_MACHINE, indexes: ["status"] }),
+		workflowMixin({
+			entity: Invoice,
+			machine: INVOICE_MACHINE,
+			indexes: ["status"],
+			steps: {
+				send: { to: "sent", changes: () => ({ sent_at: new Date().toISOString() }) },
+				void: { to: "void", changes: () => ({ voided_at: new Date().toISOString() }) },
+			},
+		}),
 		scheduleMixin("markOverdueDue"),
 	],
 
 	actions: {
 		remove: false,
-
-		send: {
-			scope: "invoices:write",
-			handler(ctx: RestContext): Promise<Output> {
-				emptyBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "sent", {
-					sent_at: new Date().toISOString(),
-				});
-			},
-		},
-
-		void: {
-			scope: "invoices:write",
-			handler(ctx: RestContext): Promise<Output> {
-				emptyBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "void", {
-					voided_at: new Date().toISOString(),
-				});
-			},
-		},
 
 		/** Marks a sent invoice overdue (the scheduler, as the system actor). */
 		markOverdue: {
@@ -121,8 +102,8 @@ const InvoicesService: ServiceSchema = {
 				throw validationError([
 					{ field: "items", message: "is required unless order_id is given" },
 				]);
-			merged.issue_date ??= day();
-			merged.due_date ??= day(30);
+			merged.issue_date ??= isoDay();
+			merged.due_date ??= isoDay(30);
 			merged.invoice_number ??= documentNumber("INV", merged.issue_date as string);
 			const priced = await this.withTotals(ctx, merged);
 
@@ -235,7 +216,7 @@ const InvoicesService: ServiceSchema = {
 		/** Sent invoices past `due_date`, in every organization, a batch per run. */
 		async markOverdueDue(): Promise<void> {
 			const due: StoredDoc[] = await this.storeFind(
-				{ status: "sent", due_date: { $lt: day() } },
+				{ status: "sent", due_date: { $lt: isoDay() } },
 				{ limit: 1000 },
 			);
 			for (const invoice of due) await this.runAsSystem("invoices.markOverdue", invoice);

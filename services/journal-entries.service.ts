@@ -9,6 +9,7 @@ import { resourceMixin } from "../mixins/resource.mixin";
 import type { Body } from "../mixins/resource/body";
 import { type Output, project, toOutput } from "../mixins/resource/view";
 import type { Meta, RestContext } from "../models/context";
+import { isoDay } from "../models/dates";
 import { type ErrorDetail, validationError } from "../models/errors";
 import { JournalEntry } from "../models/finance";
 import { minorDigits, toMajor, toMinor } from "../models/money";
@@ -35,10 +36,6 @@ export interface Posting {
 	description: string;
 	currency: string;
 	lines: Array<{ account_code: string; debit?: number; credit?: number }>;
-}
-
-function today(): string {
-	return new Date().toISOString().slice(0, 10);
 }
 
 const JournalEntriesService: ServiceSchema = {
@@ -69,7 +66,7 @@ const JournalEntriesService: ServiceSchema = {
 						description: null,
 					}));
 				const doc = {
-					entry_date: today(),
+					entry_date: isoDay(),
 					...entry,
 					lines: stored,
 					total: this.balanced(stored),
@@ -110,7 +107,7 @@ const JournalEntriesService: ServiceSchema = {
 
 			return {
 				...doc,
-				entry_date: doc.entry_date ?? today(),
+				entry_date: doc.entry_date ?? isoDay(),
 				lines,
 				total: this.balanced(lines),
 			};

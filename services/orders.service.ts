@@ -12,6 +12,7 @@ import type { Body } from "../mixins/resource/body";
 import type { Output } from "../mixins/resource/view";
 import { workflowMixin } from "../mixins/workflow.mixin";
 import type { Meta, RestContext } from "../models/context";
+import { isoDay } from "../models/dates";
 import { conflict, notFound } from "../models/errors";
 import { documentNumber } from "../models/line-items";
 import { COUNTED_ORDER_STATUSES, Order, ORDER_MACHINE, type OrderStatus } from "../models/order";
@@ -20,26 +21,31 @@ import type { Page } from "../mixins/resource.mixin";
 const DATE = { type: "string", pattern: /^\d{4}-\d{2}-\d{2}$/, optional: true } as const;
 const DATETIME = { type: "date", convert: true, optional: true } as const;
 
-const shipBody = actionBody<{ carrier: string; tracking_number?: string; shipped_at?: Date }>({
+interface ShipBody {
+	carrier: string;
+	tracking_number?: string;
+	shipped_at?: Date;
+}
+interface DeliverBody {
+	delivered_at?: Date;
+	actual_delivery_date?: string;
+}
+
+const shipBody = actionBody<ShipBody>({
 	carrier: { type: "string", min: 1, max: 100 },
 	tracking_number: { type: "string", min: 1, max: 100, optional: true },
 	shipped_at: DATETIME,
 });
-const deliverBody = actionBody<{ delivered_at?: Date; actual_delivery_date?: string }>({
+const deliverBody = actionBody<DeliverBody>({
 	delivered_at: DATETIME,
 	actual_delivery_date: DATE,
 });
 const cancelBody = actionBody<{ reason: string }>({
 	reason: { type: "string", min: 1, max: 1000 },
 });
-const emptyBody = actionBody({});
 
 function counted(status: string): boolean {
 	return COUNTED_ORDER_STATUSES.includes(status as OrderStatus);
-}
-
-function today(): string {
-	return new Date().toISOString().slice(0, 10);
 }
 
 const OrdersService: ServiceSchema = {
@@ -47,67 +53,48 @@ const OrdersService: ServiceSchema = {
 	// Earlier mixins win on a name clash: the line-items `toOutput` over the resource one.
 	mixins: [
 		lineItemsMixin(Order),
-		workflowMixin({ entity: Order, machine: ORDER_MACHINE, indexes: ["order_date"] }),
+		workflowMixin({
+			entity: Order,
+			machine: ORDER_MACHINE,
+			indexes: ["order_date"],
+			steps: {
+				confirm: { to: "confirmed" },
+				process: { to: "processing" },
+				ship: {
+					to: "shipped",
+					body: shipBody,
+					changes: (b: ShipBody) => ({
+						carrier: b.carrier,
+						tracking_number: b.tracking_number ?? null,
+						shipped_at: (b.shipped_at ?? new Date()).toISOString(),
+					}),
+				},
+				deliver: {
+					to: "delivered",
+					body: deliverBody,
+					changes: (b: DeliverBody) => {
+						const at = (b.delivered_at ?? new Date()).toISOString();
+
+						return {
+							delivered_at: at,
+							actual_delivery_date: b.actual_delivery_date ?? at.slice(0, 10),
+						};
+					},
+				},
+				cancel: {
+					to: "cancelled",
+					body: cancelBody,
+					changes: (b: { reason: string }) => ({
+						cancellation_reason: b.reason,
+						cancelled_at: new Date().toISOString(),
+					}),
+				},
+			},
+		}),
 		bulkMixin("orders"),
 	],
 
 	actions: {
-		confirm: {
-			scope: "orders:write",
-			handler(ctx: RestContext): Promise<Output> {
-				emptyBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "confirmed");
-			},
-		},
-
-		process: {
-			scope: "orders:write",
-			handler(ctx: RestContext): Promise<Output> {
-				emptyBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "processing");
-			},
-		},
-
-		ship: {
-			scope: "orders:write",
-			handler(ctx: RestContext): Promise<Output> {
-				const body = shipBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "shipped", {
-					carrier: body.carrier,
-					tracking_number: body.tracking_number ?? null,
-					shipped_at: (body.shipped_at ?? new Date()).toISOString(),
-				});
-			},
-		},
-
-		deliver: {
-			scope: "orders:write",
-			handler(ctx: RestContext): Promise<Output> {
-				const body = deliverBody(ctx.params.body);
-				const at = (body.delivered_at ?? new Date()).toISOString();
-
-				return this.transition(ctx, ctx.params.params?.id, "delivered", {
-					delivered_at: at,
-					actual_delivery_date: body.actual_delivery_date ?? at.slice(0, 10),
-				});
-			},
-		},
-
-		cancel: {
-			scope: "orders:write",
-			handler(ctx: RestContext): Promise<Output> {
-				const body = cancelBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "cancelled", {
-					cancellation_reason: body.reason,
-					cancelled_at: new Date().toISOString(),
-				});
-			},
-		},
-
 		/** `GET …/customers/{customer_id}/orders`: the order list narrowed to one customer. */
 		listForCustomer: {
 			scope: "orders:read",
@@ -141,7 +128,7 @@ const OrdersService: ServiceSchema = {
 
 	methods: {
 		async beforeCreate(ctx: RestContext, doc: Body): Promise<Body> {
-			doc.order_date ??= today();
+			doc.order_date ??= isoDay();
 			doc.order_number ??= documentNumber("SO", doc.order_date as string);
 
 			return this.withTotals(ctx, doc);

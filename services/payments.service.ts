@@ -15,40 +15,35 @@ import { Payment, PAYMENT_MACHINE } from "../models/finance";
 import { minorDigits, toMinor } from "../models/money";
 import type { Posting } from "./journal-entries.service";
 
-const emptyBody = actionBody({});
 const failBody = actionBody<{ reason?: string }>({
 	reason: { type: "string", min: 1, max: 1000, optional: true },
 });
 
 const PaymentsService: ServiceSchema = {
 	name: "payments",
-	mixins: [workflowMixin({ entity: Payment, machine: PAYMENT_MACHINE })],
+	mixins: [
+		workflowMixin({
+			entity: Payment,
+			machine: PAYMENT_MACHINE,
+			steps: {
+				complete: {
+					to: "completed",
+					changes: () => ({ completed_at: new Date().toISOString() }),
+				},
+				fail: {
+					to: "failed",
+					body: failBody,
+					changes: (b: { reason?: string }) => ({
+						failed_at: new Date().toISOString(),
+						failure_reason: b.reason ?? null,
+					}),
+				},
+			},
+		}),
+	],
 
 	actions: {
 		remove: false,
-
-		complete: {
-			scope: "payments:write",
-			handler(ctx: RestContext): Promise<Output> {
-				emptyBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "completed", {
-					completed_at: new Date().toISOString(),
-				});
-			},
-		},
-
-		fail: {
-			scope: "payments:write",
-			handler(ctx: RestContext): Promise<Output> {
-				const { reason } = failBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "failed", {
-					failed_at: new Date().toISOString(),
-					failure_reason: reason ?? null,
-				});
-			},
-		},
 	},
 
 	methods: {

@@ -11,6 +11,7 @@ import type { Output } from "../mixins/resource/view";
 import { scheduleMixin } from "../mixins/schedule.mixin";
 import { workflowMixin } from "../mixins/workflow.mixin";
 import type { RestContext } from "../models/context";
+import { isoDay } from "../models/dates";
 import { ApiError, conflict } from "../models/errors";
 import { documentNumber, lineInputs, type StoredLine } from "../models/line-items";
 import { toMajor } from "../models/money";
@@ -22,53 +23,34 @@ const rejectBody = actionBody<{ reason?: string }>({
 	reason: { type: "string", min: 1, max: 1000, optional: true },
 });
 
-function today(): string {
-	return new Date().toISOString().slice(0, 10);
-}
-
 const QuotesService: ServiceSchema = {
 	name: "quotes",
 	mixins: [
 		lineItemsMixin(Quote),
-		workflowMixin({ entity: Quote, machine: QUOTE_MACHINE, indexes: ["status"] }),
+		workflowMixin({
+			entity: Quote,
+			machine: QUOTE_MACHINE,
+			indexes: ["status"],
+			steps: {
+				send: { to: "sent", changes: () => ({ sent_at: new Date().toISOString() }) },
+				accept: {
+					to: "accepted",
+					changes: () => ({ decided_at: new Date().toISOString() }),
+				},
+				reject: {
+					to: "rejected",
+					body: rejectBody,
+					changes: (b: { reason?: string }) => ({
+						decided_at: new Date().toISOString(),
+						rejection_reason: b.reason ?? null,
+					}),
+				},
+			},
+		}),
 		scheduleMixin("expireDue"),
 	],
 
 	actions: {
-		send: {
-			scope: "quotes:write",
-			handler(ctx: RestContext): Promise<Output> {
-				emptyBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "sent", {
-					sent_at: new Date().toISOString(),
-				});
-			},
-		},
-
-		accept: {
-			scope: "quotes:write",
-			handler(ctx: RestContext): Promise<Output> {
-				emptyBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "accepted", {
-					decided_at: new Date().toISOString(),
-				});
-			},
-		},
-
-		reject: {
-			scope: "quotes:write",
-			handler(ctx: RestContext): Promise<Output> {
-				const { reason } = rejectBody(ctx.params.body);
-
-				return this.transition(ctx, ctx.params.params?.id, "rejected", {
-					decided_at: new Date().toISOString(),
-					rejection_reason: reason ?? null,
-				});
-			},
-		},
-
 		/** An accepted quote becomes a draft order with the same lines and amounts, once. */
 		convert: {
 			scope: "quotes:write",
@@ -115,16 +97,15 @@ const QuotesService: ServiceSchema = {
 		/** Sent quotes past `valid_until`, in every organization, a batch per run. */
 		async expireDue(): Promise<void> {
 			const due: StoredDoc[] = await this.storeFind(
-				{ status: "sent", valid_until: { $lt: today() } },
+				{ status: "sent", valid_until: { $lt: isoDay() } },
 				{ limit: 1000 },
 			);
 			for (const quote of due) await this.runAsSystem("quotes.expire", quote);
 		},
 
 		async beforeCreate(ctx: RestContext, doc: Body): Promise<Body> {
-			const validUntil = new Date(Date.now() + VALIDITY_DAYS * 86_400_000);
-			doc.valid_until ??= validUntil.toISOString().slice(0, 10);
-			doc.quote_number ??= documentNumber("Q", today());
+			doc.valid_until ??= isoDay(VALIDITY_DAYS);
+			doc.quote_number ??= documentNumber("Q", isoDay());
 
 			return this.withTotals(ctx, doc);
 		},
@@ -141,7 +122,7 @@ const QuotesService: ServiceSchema = {
 		},
 
 		async beforeTransition(_ctx: RestContext, current: StoredDoc, to: string): Promise<void> {
-			if (to === "accepted" && (current.valid_until as string) < today())
+			if (to === "accepted" && (current.valid_until as string) < isoDay())
 				throw new ApiError(
 					"INVALID_STATE_TRANSITION",
 					"The quote is past its valid_until",

@@ -5,14 +5,11 @@
 import { parse } from "csv-parse/sync";
 import { eventsOf } from "../helpers/events";
 import {
-	bootstrap,
-	client,
 	type Client,
 	type GatewayNode,
+	organizationGateway,
 	type Owner,
 	type Reply,
-	startNode,
-	tempDir,
 } from "../helpers/gateway";
 
 let owner: Owner;
@@ -21,11 +18,7 @@ let api: Client;
 let base: string;
 
 beforeAll(async () => {
-	const dataDir = tempDir();
-	owner = bootstrap({ DATA_DIR: dataDir }, "Bulk Org");
-	node = await startNode({ DATA_DIR: dataDir });
-	api = client(node.url, owner.api_key);
-	base = `/v1/organizations/${owner.organization_id}`;
+	({ owner, node, api, base } = await organizationGateway("Bulk Org"));
 });
 
 afterAll(async () => {

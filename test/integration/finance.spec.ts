@@ -4,15 +4,7 @@
  * admins are notified of overdue invoices and failed payments.
  */
 import { eventsOf } from "../helpers/events";
-import {
-	bootstrap,
-	client,
-	type Client,
-	type GatewayNode,
-	type Owner,
-	startNode,
-	tempDir,
-} from "../helpers/gateway";
+import { type Client, type GatewayNode, organizationGateway, type Owner } from "../helpers/gateway";
 import { checkEveryTransition } from "../helpers/workflow";
 
 let owner: Owner;
@@ -22,11 +14,9 @@ let base: string;
 let customer: { id: string };
 
 beforeAll(async () => {
-	const dataDir = tempDir();
-	owner = bootstrap({ DATA_DIR: dataDir }, "Finance Org");
-	node = await startNode({ DATA_DIR: dataDir, SCHEDULER_INTERVAL_MS: "300" });
-	api = client(node.url, owner.api_key);
-	base = `/v1/organizations/${owner.organization_id}`;
+	({ owner, node, api, base } = await organizationGateway("Finance Org", {
+		SCHEDULER_INTERVAL_MS: "300",
+	}));
 	customer = (await api.post(`${base}/customers`, { name: "Payer", segment: "smb" })).body.data;
 });
 

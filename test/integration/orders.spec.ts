@@ -3,15 +3,7 @@
  * the order status machine (every step allowed and refused), its events, and the customer
  * analytics and sales rollups that follow orders as they are confirmed and cancelled.
  */
-import {
-	bootstrap,
-	client,
-	type Client,
-	type GatewayNode,
-	type Owner,
-	startNode,
-	tempDir,
-} from "../helpers/gateway";
+import { type Client, type GatewayNode, organizationGateway, type Owner } from "../helpers/gateway";
 import { eventsOf } from "../helpers/events";
 import { checkEveryTransition } from "../helpers/workflow";
 
@@ -83,11 +75,7 @@ async function step(id: string, name: Step) {
 }
 
 beforeAll(async () => {
-	const dataDir = tempDir();
-	owner = bootstrap({ DATA_DIR: dataDir }, "Orders Org");
-	node = await startNode({ DATA_DIR: dataDir });
-	api = client(node.url, owner.api_key);
-	base = `/v1/organizations/${owner.organization_id}`;
+	({ owner, node, api, base } = await organizationGateway("Orders Org"));
 });
 
 afterAll(async () => {

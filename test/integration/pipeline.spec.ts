@@ -3,15 +3,7 @@
  * quotes (send, accept, reject, convert to an order, expiry by the scheduler).
  */
 import { eventsOf } from "../helpers/events";
-import {
-	bootstrap,
-	client,
-	type Client,
-	type GatewayNode,
-	type Owner,
-	startNode,
-	tempDir,
-} from "../helpers/gateway";
+import { type Client, type GatewayNode, organizationGateway, type Owner } from "../helpers/gateway";
 import { checkEveryTransition } from "../helpers/workflow";
 
 let owner: Owner;
@@ -21,11 +13,9 @@ let base: string;
 let seq = 0;
 
 beforeAll(async () => {
-	const dataDir = tempDir();
-	owner = bootstrap({ DATA_DIR: dataDir }, "Pipeline Org");
-	node = await startNode({ DATA_DIR: dataDir, SCHEDULER_INTERVAL_MS: "300" });
-	api = client(node.url, owner.api_key);
-	base = `/v1/organizations/${owner.organization_id}`;
+	({ owner, node, api, base } = await organizationGateway("Pipeline Org", {
+		SCHEDULER_INTERVAL_MS: "300",
+	}));
 });
 
 afterAll(async () => {
