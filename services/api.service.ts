@@ -4,15 +4,18 @@
  * the domain services behind it.
  */
 import crypto from "node:crypto";
+import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
+import serveStatic from "serve-static";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
 import { ApiError, notFound } from "../models/errors";
 import { etagOf } from "../mixins/resource/view";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
+import { buildOpenApi } from "./api/openapi";
 import { aliases, methodsOf, routeOf } from "./api/routes";
 
 /** Version reported in every envelope's `meta`. */
@@ -98,10 +101,28 @@ const ApiService: ServiceSchema = {
 				path: "/",
 				mappingPolicy: "restrict",
 				autoAliases: false,
-				aliases: { "GET health": "api.health", "GET ready": "api.ready" },
+				aliases: {
+					"GET health": "api.health",
+					"GET ready": "api.ready",
+					"GET openapi.json": "api.openapi",
+				},
 				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
 					this.sendApiError(req, res, err);
 				},
+			},
+			{
+				// The API reference UI, served from node_modules (no CDN); its page is public/docs/.
+				path: "/docs",
+				use: [
+					serveStatic(path.resolve(__dirname, "..", "public", "docs"), {
+						index: "index.html",
+					}),
+					serveStatic(path.dirname(require.resolve("swagger-ui-dist/package.json")), {
+						index: false,
+					}),
+				],
+				mappingPolicy: "restrict",
+				autoAliases: false,
 			},
 		],
 		assets: { folder: "public", options: { index: "index.html", dotfiles: "ignore" } },
@@ -129,6 +150,15 @@ const ApiService: ServiceSchema = {
 	},
 
 	actions: {
+		openapi: {
+			scope: false,
+			handler(): Record<string, unknown> {
+				this.openapiDocument ??= buildOpenApi(API_VERSION);
+
+				return this.openapiDocument;
+			},
+		},
+
 		health: {
 			scope: false,
 			handler(): { status: string } {

@@ -17,6 +17,11 @@ export interface RestRoute {
 	summary: string;
 	/** Body is taken raw (uploads, CSV imports) instead of parsed as JSON. */
 	rawBody?: boolean;
+	/** Needs no credential (OAuth token endpoint, discovery). */
+	public?: boolean;
+	/** OpenAPI schemas for routes that are not plain resource CRUD. */
+	requestSchema?: Record<string, unknown>;
+	responseSchema?: Record<string, unknown>;
 }
 
 const ORG = "organizations/:org_id";
