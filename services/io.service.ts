@@ -24,6 +24,7 @@ import {
 	MessageLimiter,
 	type MessageVerdict,
 } from "./io/limits";
+import { untilAnnounced, withinAnnouncement } from "./io/announce";
 import { countConnection } from "./io/metrics";
 import {
 	authenticateOn,
@@ -50,6 +51,9 @@ import { parseSubscription } from "./io/subscriptions";
 
 /** Receiving events is reading the event log, which REST guards with this scope. */
 const EVENTS_SCOPE = "events:read";
+
+/** How long a handshake on a node that just started waits for the event log to know the node. */
+const ANNOUNCE_TIMEOUT_MS = 5_000;
 
 /** How often open sockets' credentials are checked again, so expired ones are cut off. */
 const RECHECK_INTERVAL_MS = 60_000;
@@ -86,10 +90,12 @@ const IoService: ServiceSchema = {
 					// a socket when its hook returns nothing: here anything but an Auth refuses.
 					middlewares: [
 						function (this: IoThis, socket: Socket, next: (err?: Error) => void) {
-							admitSocket(socket, this.broker, this.connections).then(
-								() => next(),
-								(err: unknown) => next(this.refuseHandshake(socket, err)),
-							);
+							withinAnnouncement(this.announced, ANNOUNCE_TIMEOUT_MS)
+								.then(() => admitSocket(socket, this.broker, this.connections))
+								.then(
+									() => next(),
+									(err: unknown) => next(this.refuseHandshake(socket, err)),
+								);
 						},
 					],
 					events: {
@@ -278,12 +284,14 @@ const IoService: ServiceSchema = {
 
 	created() {
 		const settings = config();
+		this.announced = new Promise<void>((resolve) => (this.markAnnounced = resolve));
 		this.connections = new ConnectionCounter(settings.socketConnectionsPerCredential);
 		this.messages = new MessageLimiter(settings.socketMessagesPerSecond);
 	},
 
 	started() {
 		this.io.of("/").on("connection", (socket: Socket) => this.onConnection(socket));
+		untilAnnounced(this.broker, () => !this.io).then(() => this.markAnnounced());
 		this.recheckTimer = setInterval(() => {
 			this.recheckCredentials().catch((err: Error) =>
 				this.logger.error(`Socket credential check failed: ${err.message}`),
@@ -303,6 +311,7 @@ const IoService: ServiceSchema = {
 };
 
 type IoThis = ThisType<unknown> & {
+	announced: Promise<void>;
 	broker: ServiceBroker;
 	connections: ConnectionCounter;
 	refuseHandshake(socket: Socket, err: unknown): Error;
