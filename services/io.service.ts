@@ -11,7 +11,6 @@
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
 import SocketIOMixin from "moleculer-io";
 import { Server, type Socket } from "socket.io";
-import type { DomainEvent } from "../mixins/events.mixin";
 import { config, ConfigError } from "../models/config";
 import type { Meta } from "../models/context";
 import { ApiError, forbidden, toApiError, unauthorized } from "../models/errors";
@@ -35,11 +34,12 @@ import {
 	scopeOf,
 	socketErrorOf,
 } from "./io/protocol";
-import { REPLAY_PAGE, replayTo } from "./io/resume";
+import { replayTo } from "./io/resume";
 import {
 	admitSocket,
 	argsOf,
 	deliveryTargets,
+	EVENTS_SCOPE,
 	isEnvelope,
 	orgRoom,
 	type SocketState,
@@ -48,9 +48,6 @@ import {
 	stateOf,
 } from "./io/sockets";
 import { parseSubscription } from "./io/subscriptions";
-
-/** Receiving events is reading the event log, which REST guards with this scope. */
-const EVENTS_SCOPE = "events:read";
 
 /** How long a handshake on a node that just started waits for the event log to know the node. */
 const ANNOUNCE_TIMEOUT_MS = 5_000;
@@ -187,13 +184,7 @@ const IoService: ServiceSchema = {
 
 		/** The missed events, then live ones; a replay that cannot finish closes the transport. */
 		replay(socket: Socket, state: SocketState): void {
-			const fetchPage = (afterId: string): Promise<DomainEvent[]> =>
-				this.broker.call(
-					"events.replay",
-					{ after_id: afterId, limit: REPLAY_PAGE },
-					{ meta: { auth: state.auth, requestId: newRequestId() } },
-				);
-			replayTo(socket, state, fetchPage).catch((err: Error) => {
+			replayTo(socket, state, this.broker).catch((err: Error) => {
 				this.logger.warn(`Resume of socket ${socket.id} failed: ${err.message}`);
 				const error = new ApiError(
 					"SERVICE_UNAVAILABLE",
@@ -214,7 +205,11 @@ const IoService: ServiceSchema = {
 				const sockets = socketsOfKey(nsp, event.organization_id, keyId);
 				sockets.forEach((s) => this.expel(s, unauthorized("The API key was revoked")));
 			}
-			const targets = deliveryTargets(nsp, event);
+			const { targets, laggards } = deliveryTargets(nsp, event);
+			for (const socket of laggards) {
+				this.logger.info(`Socket ${socket.id} cut off: too slow to read its events`);
+				socket.conn.close();
+			}
 			// `to([])` would address the whole namespace, every organization: never emit without targets.
 			if (targets.length === 0) return;
 			// One encoding for all targets (each socket is in the room of its own id).

@@ -7,8 +7,10 @@
  * read (and is in that page), or broadcast after buffering began (and is in the buffer), or
  * both; the buffer is flushed after the replay without the ids the replay already delivered.
  */
+import type { ServiceBroker } from "moleculer";
 import type { Socket } from "socket.io";
 import type { DomainEvent } from "../../mixins/events.mixin";
+import { newRequestId } from "./protocol";
 import type { SocketState } from "./sockets";
 
 /** Rows per `events.replay` call (its own maximum). */
@@ -87,15 +89,22 @@ export class Resume {
 }
 
 /**
- * Runs the socket's resume: the missed events its subscriptions select, then the buffered live
- * ones; afterwards live events flow to it directly. Rejects when the replay cannot finish.
+ * Runs the socket's resume: the missed events its subscriptions select, read from the event log
+ * as the socket's caller, then the buffered live ones; afterwards live events flow to it
+ * directly. Rejects when the replay cannot finish.
  */
 export async function replayTo(
 	socket: Socket,
 	state: SocketState,
-	fetchPage: (afterId: string) => Promise<DomainEvent[]>,
+	broker: ServiceBroker,
 ): Promise<void> {
 	if (!state.resume) return;
+	const fetchPage = (afterId: string): Promise<DomainEvent[]> =>
+		broker.call(
+			"events.replay",
+			{ after_id: afterId, limit: REPLAY_PAGE },
+			{ meta: { auth: state.auth, requestId: newRequestId() } },
+		);
 	const emit = (event: DomainEvent): void => {
 		if (state.subscriptions.matches(event)) socket.emit(event.type, event);
 	};

@@ -6,6 +6,7 @@ import type { Namespace, Socket } from "socket.io";
 import type { DomainEvent } from "../../mixins/events.mixin";
 import type { Auth } from "../../models/context";
 import { unauthorized } from "../../models/errors";
+import { hasScope } from "../../models/identity";
 import { type ConnectionCounter, credentialKey } from "./limits";
 import { authenticateOn, parseHandshake } from "./protocol";
 import { Resume } from "./resume";
@@ -79,22 +80,49 @@ export function isEnvelope(event: unknown, eventName: string | null): event is D
 	);
 }
 
+/** Receiving events is reading the event log, which REST guards with this scope. */
+export const EVENTS_SCOPE = "events:read";
+
+/** Packets waiting on a socket's transport beyond which it is cut off rather than buffered. */
+const MAX_PENDING_PACKETS = 10_000;
+
 /**
- * The ids of this node's sockets that `event` is for: its organization's room only, filtered by
- * their subscriptions. A socket still resuming gets it through its replay instead.
+ * Packets queued for a socket's transport. engine.io keeps its write buffer private, but it is
+ * the one measure of a reader that cannot keep up; read defensively in case it is renamed.
  */
-export function deliveryTargets(nsp: Namespace, event: DomainEvent): string[] {
+function pendingPackets(socket: Socket): number {
+	const conn = socket.conn as unknown as { writeBuffer?: unknown[] };
+
+	return conn.writeBuffer?.length ?? 0;
+}
+
+export interface Delivery {
+	/** Ids of the sockets to emit to. */
+	targets: string[];
+	/** Sockets too slow to keep up; they resume from the event log after a reconnect. */
+	laggards: Socket[];
+}
+
+/**
+ * This node's sockets that `event` is for: its organization's room only, filtered by their
+ * subscriptions. A socket still resuming gets it through its replay instead.
+ */
+export function deliveryTargets(nsp: Namespace, event: DomainEvent): Delivery {
 	const members = nsp.adapter.rooms.get(orgRoom(event.organization_id));
-	const targets: string[] = [];
+	const delivery: Delivery = { targets: [], laggards: [] };
 	for (const id of members ?? []) {
 		const socket = nsp.sockets.get(id);
 		if (!socket) continue;
 		const state = stateOf(socket);
+		// Checked per event, not only at subscribe: a credential's scopes may shrink meanwhile.
+		if (!hasScope(state.auth.scopes, EVENTS_SCOPE)) continue;
 		if (state.resume) state.resume.offer(event);
-		else if (state.subscriptions.matches(event)) targets.push(id);
+		else if (!state.subscriptions.matches(event)) continue;
+		else if (pendingPackets(socket) > MAX_PENDING_PACKETS) delivery.laggards.push(socket);
+		else delivery.targets.push(id);
 	}
 
-	return targets;
+	return delivery;
 }
 
 /** This node's sockets authenticated with API key `keyId` of `organizationId`. */
