@@ -26,29 +26,39 @@ function pageOf(log: DomainEvent[], afterId: string): DomainEvent[] {
 	return log.filter((e) => e.id > afterId).slice(0, REPLAY_PAGE);
 }
 
+/** Runs `resume` against `fetchPage` and returns the ids it emitted, in order. */
+async function emittedBy(
+	resume: Resume,
+	fetchPage: (afterId: string) => Promise<DomainEvent[]>,
+): Promise<string[]> {
+	const emitted: string[] = [];
+	await resume.run(
+		fetchPage,
+		(e) => emitted.push(e.id),
+		() => true,
+	);
+
+	return emitted;
+}
+
 test("events recorded while the replay is read arrive once, after the missed ones, in order", async () => {
 	const log = Array.from({ length: 2500 }, event);
 	const lastSeen = log[99].id;
 	const resume = new Resume(lastSeen);
-	const emitted: string[] = [];
 
-	await resume.run(
-		async (afterId) => {
-			// Recorded before this page is read, broadcast after buffering began: in both.
-			const live = [event(), event()];
-			log.push(...live);
-			live.forEach((e) => resume.offer(e));
-			const page = pageOf(log, afterId);
-			// Recorded after this page was read: only in the buffer (or a later page).
-			const later = event();
-			log.push(later);
-			resume.offer(later);
+	const emitted = await emittedBy(resume, async (afterId) => {
+		// Recorded before this page is read, broadcast after buffering began: in both.
+		const live = [event(), event()];
+		log.push(...live);
+		live.forEach((e) => resume.offer(e));
+		const page = pageOf(log, afterId);
+		// Recorded after this page was read: only in the buffer (or a later page).
+		const later = event();
+		log.push(later);
+		resume.offer(later);
 
-			return page;
-		},
-		(e) => emitted.push(e.id),
-		() => true,
-	);
+		return page;
+	});
 
 	expect(emitted).toEqual(log.slice(100).map((e) => e.id));
 });
@@ -56,17 +66,12 @@ test("events recorded while the replay is read arrive once, after the missed one
 test("a live event at or before the client's last event is not sent again", async () => {
 	const log = Array.from({ length: 10 }, event);
 	const resume = new Resume(log[5].id);
-	const emitted: string[] = [];
 
-	await resume.run(
-		async (afterId) => {
-			resume.offer(log[4]);
+	const emitted = await emittedBy(resume, async (afterId) => {
+		resume.offer(log[4]);
 
-			return pageOf(log, afterId);
-		},
-		(e) => emitted.push(e.id),
-		() => true,
-	);
+		return pageOf(log, afterId);
+	});
 
 	expect(emitted).toEqual(log.slice(6).map((e) => e.id));
 });
@@ -75,13 +80,8 @@ test("live events before the replay starts are left to the replay, not buffered"
 	const log = Array.from({ length: 5 }, event);
 	const resume = new Resume(log[0].id);
 	resume.offer(log[3]);
-	const emitted: string[] = [];
 
-	await resume.run(
-		async (afterId) => pageOf(log, afterId),
-		(e) => emitted.push(e.id),
-		() => true,
-	);
+	const emitted = await emittedBy(resume, async (afterId) => pageOf(log, afterId));
 
 	expect(emitted).toEqual(log.slice(1).map((e) => e.id));
 });
