@@ -30,6 +30,8 @@ export interface Config {
 	trustProxy: boolean;
 	publicUrl: string | undefined;
 	sentryDsn: string | undefined;
+	socketConnectionsPerCredential: number;
+	socketMessagesPerSecond: number;
 }
 
 /** A configuration value that cannot be used; start-up prints the message and exits. */
@@ -241,6 +243,16 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 		description: "report 5xx errors to Sentry (scrubbed of credentials)",
 		sensitive: true,
 		parse: url(["http", "https"]),
+	},
+	socketConnectionsPerCredential: {
+		env: "SOCKET_CONNECTIONS_PER_CREDENTIAL",
+		description: "socket.io connections one API key or session may hold open on one node",
+		parse: integer(50, 1, 100_000),
+	},
+	socketMessagesPerSecond: {
+		env: "SOCKET_MESSAGES_PER_SECOND",
+		description: "messages a socket may send per second; more are refused with RATE_LIMITED",
+		parse: integer(20, 1, 10_000),
 	},
 };
 
