@@ -80,6 +80,9 @@ const IoService: ServiceSchema = {
 				maxHttpBufferSize: MAX_MESSAGE_BYTES,
 				// A client that opens a connection but never joins the namespace is dropped.
 				connectTimeout: 10_000,
+				// Upgrades to other paths (GraphQL subscriptions at /graphql) belong to their own
+				// servers on this port; engine.io would otherwise destroy them after a second.
+				destroyUpgrade: false,
 			},
 			namespaces: {
 				"/": {
