@@ -5,9 +5,16 @@
  */
 import os from "node:os";
 import type { BrokerOptions } from "moleculer";
+import pino from "pino";
+import { ScopesMiddleware } from "./mixins/scopes.middleware";
 import { type Config, config } from "./models/config";
 
-export function brokerOptions(settings: Config = config()): BrokerOptions {
+export interface NodeOptions {
+	/** Command-line tools keep stdout for their result and log to stderr. */
+	logToStderr?: boolean;
+}
+
+export function brokerOptions(settings: Config = config(), node: NodeOptions = {}): BrokerOptions {
 	return {
 		namespace: settings.namespace,
 		nodeID: settings.nodeId ?? `${os.hostname()}-${process.pid}`,
@@ -40,6 +47,7 @@ export function brokerOptions(settings: Config = config()): BrokerOptions {
 							censor: "[redacted]",
 						},
 					},
+					destination: node.logToStderr ? pino.destination(2) : null,
 				},
 			},
 		},
@@ -75,6 +83,8 @@ export function brokerOptions(settings: Config = config()): BrokerOptions {
 		registry: { strategy: "RoundRobin", preferLocal: true },
 		validator: true,
 		errorHandler: undefined,
+
+		middlewares: [ScopesMiddleware],
 
 		metrics: { enabled: false },
 		tracing: { enabled: false },

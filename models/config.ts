@@ -32,6 +32,8 @@ export interface Config {
 	sentryDsn: string | undefined;
 	schedulerIntervalMs: number;
 	documentSigningKey: string | undefined;
+	socketConnectionsPerCredential: number;
+	socketMessagesPerSecond: number;
 }
 
 /** A configuration value that cannot be used; start-up prints the message and exits. */
@@ -260,6 +262,16 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 
 			return raw;
 		},
+	},
+	socketConnectionsPerCredential: {
+		env: "SOCKET_CONNECTIONS_PER_CREDENTIAL",
+		description: "socket.io connections one API key or session may hold open on one node",
+		parse: integer(50, 1, 100_000),
+	},
+	socketMessagesPerSecond: {
+		env: "SOCKET_MESSAGES_PER_SECOND",
+		description: "messages a socket may send per second; more are refused with RATE_LIMITED",
+		parse: integer(20, 1, 10_000),
 	},
 };
 

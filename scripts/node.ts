@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
-import brokerOptions from "../moleculer.config";
+import brokerOptions, { type NodeOptions } from "../moleculer.config";
 import { type Config, ConfigError } from "../models/config";
 
 export const SERVICES_DIR = path.resolve(__dirname, "..", "services");
@@ -23,6 +23,7 @@ export function availableServices(): string[] {
 export function createNode(
 	settings: Config,
 	services = settings.services ?? availableServices(),
+	node: NodeOptions = {},
 ): ServiceBroker {
 	const known = new Set(availableServices());
 	const unknown = services.filter((s) => !known.has(s));
@@ -32,7 +33,7 @@ export function createNode(
 			`names unknown services: ${unknown.join(", ")} (known: ${[...known].join(", ")})`,
 		);
 
-	const broker = new ServiceBroker(brokerOptions(settings));
+	const broker = new ServiceBroker(brokerOptions(settings, node));
 	for (const name of services) broker.loadService(path.join(SERVICES_DIR, `${name}.service.ts`));
 
 	return broker;

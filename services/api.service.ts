@@ -4,17 +4,19 @@
  * the domain services behind it.
  */
 import crypto from "node:crypto";
+import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
+import serveStatic from "serve-static";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
-import { ApiError, forbidden, notFound } from "../models/errors";
-import { hasScope } from "../models/identity";
+import { ApiError, notFound } from "../models/errors";
 import { etagOf } from "../mixins/resource/view";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
+import { buildOpenApi } from "./api/openapi";
 import { aliases, methodsOf, routeOf } from "./api/routes";
 
 /** Version reported in every envelope's `meta`. */
@@ -135,10 +137,28 @@ const ApiService: ServiceSchema = {
 				path: "/",
 				mappingPolicy: "restrict",
 				autoAliases: false,
-				aliases: { "GET health": "api.health", "GET ready": "api.ready" },
+				aliases: {
+					"GET health": "api.health",
+					"GET ready": "api.ready",
+					"GET openapi.json": "api.openapi",
+				},
 				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
 					this.sendApiError(req, res, err);
 				},
+			},
+			{
+				// The API reference UI, served from node_modules (no CDN); its page is public/docs/.
+				path: "/docs",
+				use: [
+					serveStatic(path.resolve(__dirname, "..", "public", "docs"), {
+						index: "index.html",
+					}),
+					serveStatic(path.dirname(require.resolve("swagger-ui-dist/package.json")), {
+						index: false,
+					}),
+				],
+				mappingPolicy: "restrict",
+				autoAliases: false,
 			},
 		],
 		assets: { folder: "public", options: { index: "index.html", dotfiles: "ignore" } },
@@ -166,6 +186,15 @@ const ApiService: ServiceSchema = {
 	},
 
 	actions: {
+		openapi: {
+			scope: false,
+			handler(): Record<string, unknown> {
+				this.openapiDocument ??= buildOpenApi(API_VERSION);
+
+				return this.openapiDocument;
+			},
+		},
+
 		health: {
 			scope: false,
 			handler(): { status: string } {
@@ -188,7 +217,7 @@ const ApiService: ServiceSchema = {
 	},
 
 	methods: {
-		/** Credential, tenancy, scope and media type: everything decided before an action runs. */
+		/** Media type, credential and tenancy: what the gateway decides before an action runs. */
 		async guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void> {
 			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
 			if (route?.rawBody) this.rawBodyGuard(ctx, req, route.bodyLimit);
@@ -207,8 +236,7 @@ const ApiService: ServiceSchema = {
 
 			const orgId = req.$params.params?.org_id;
 			if (orgId !== undefined && orgId !== auth.organization_id) throw notFound("resource");
-			if (scope && !hasScope(auth.scopes, scope))
-				throw forbidden(`This credential lacks the ${scope} scope`);
+			// Scopes are checked where the action runs (mixins/scopes.middleware.ts), for every entry point.
 
 			ctx.meta.publicUrl = config().publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
 			const ifMatch = req.headers["if-match"];

@@ -19,6 +19,11 @@ export interface RestRoute {
 	rawBody?: boolean;
 	/** Largest raw body in bytes (contract: imports 50 MB, documents 10 MB); larger is 413. */
 	bodyLimit?: number;
+	/** Needs no credential (OAuth token endpoint, discovery). */
+	public?: boolean;
+	/** OpenAPI schemas for routes that are not plain resource CRUD. */
+	requestSchema?: Record<string, unknown>;
+	responseSchema?: Record<string, unknown>;
 }
 
 const MB = 1024 * 1024;
@@ -164,6 +169,7 @@ const SUPPORT_ROUTES: RestRoute[] = [
 		path: "shared/documents/:token",
 		action: "documents.shared",
 		summary: "Download a shared document by its signed link (no credential)",
+		public: true,
 	},
 	{
 		method: "POST",

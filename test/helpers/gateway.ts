@@ -85,7 +85,10 @@ export function bootstrap(
 	});
 	if (result.status !== 0) throw new Error(`bootstrap failed: ${result.stderr}`);
 
-	return JSON.parse(result.stdout.trim().split("\n").pop() as string) as Owner;
+	const line = result.stdout.split("\n").find((l) => l.startsWith('{"organization_id"'));
+	if (!line) throw new Error(`bootstrap printed no result: ${result.stdout}`);
+
+	return JSON.parse(line) as Owner;
 }
 
 async function waitFor(
@@ -107,7 +110,13 @@ export async function startNode(
 	opts: { waitReady?: boolean } = {},
 ): Promise<GatewayNode> {
 	const port = env.PORT ? Number(env.PORT) : await freePort();
-	const fullEnv = baseEnv({ PORT: String(port), ...env });
+	const servesHttp = !env.SERVICES || env.SERVICES.split(",").includes("api");
+	// A node without the gateway says it started only at info level.
+	const fullEnv = baseEnv({
+		PORT: String(port),
+		...(servesHttp ? {} : { LOG_LEVEL: "info" }),
+		...env,
+	});
 	const child: ChildProcess = spawn(TSX, ["scripts/server.ts"], {
 		cwd: ROOT,
 		env: fullEnv,
@@ -132,7 +141,6 @@ export async function startNode(
 			await exited;
 		},
 	};
-	const servesHttp = !fullEnv.SERVICES || fullEnv.SERVICES.split(",").includes("api");
 	try {
 		if (servesHttp && opts.waitReady !== false) {
 			await waitFor(
