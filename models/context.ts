@@ -27,9 +27,14 @@ export interface Auth {
 export interface Meta {
 	auth?: Auth;
 	requestId?: string;
+	/** The client's address (the peer, or `X-Forwarded-For` behind a trusted proxy). */
+	clientIp?: string;
+	/** The client's `User-Agent`, for the device list of sessions. */
+	userAgent?: string;
 	/** moleculer-web response controls, set by the gateway only. */
 	$statusCode?: number;
 	$location?: string;
+	$responseType?: string;
 	$responseHeaders?: Record<string, string>;
 }
 

@@ -12,8 +12,10 @@ import type { Auth, Meta, RestParams } from "../models/context";
 import { ApiError, forbidden, notFound } from "../models/errors";
 import { hasScope } from "../models/identity";
 import { etagOf } from "../mixins/resource/view";
+import { clientAddressOf } from "./api/client-address";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
+import { oauthRoutes } from "./api/oauth-route";
 import { aliases, methodsOf, routeOf } from "./api/routes";
 
 /** Version reported in every envelope's `meta`. */
@@ -63,6 +65,8 @@ const ApiService: ServiceSchema = {
 		ip: config().host,
 		// Routes are declared one by one in api/routes.ts; nothing is exposed by action name.
 		routes: [
+			// OAuth and /.well-known: form bodies and RFC 6749 errors (services/api/oauth-route.ts).
+			...oauthRoutes(),
 			{
 				path: "/v1",
 				mappingPolicy: "restrict",
@@ -112,8 +116,13 @@ const ApiService: ServiceSchema = {
 			res: ServerResponse,
 		) {
 			const requestId = requestIdOf(req);
+			const userAgent = req.headers["user-agent"];
 			options.requestID = requestId;
-			options.meta = { requestId };
+			options.meta = {
+				requestId,
+				clientIp: clientAddressOf(req, config().trustProxy),
+				...(typeof userAgent === "string" ? { userAgent: userAgent.slice(0, 300) } : {}),
+			};
 			res.setHeader("X-Request-Id", requestId);
 		},
 		onError(this: ApiThis, req: Req, res: Res, err: unknown) {
@@ -256,7 +265,7 @@ const ApiService: ServiceSchema = {
 					.getServiceList({ onlyAvailable: true })
 					.map((s: { name: string }) => s.name),
 			);
-			for (const service of ["organizations", "api-keys", "customers", "events"]) {
+			for (const service of ["organizations", "api-keys", "tokens", "customers", "events"]) {
 				checks[service] = available.has(service) ? "ok" : "unavailable";
 			}
 

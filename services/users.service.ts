@@ -78,6 +78,19 @@ const UsersService: ServiceSchema = {
 			},
 		},
 
+		/** The user with this email, or null (members' invitations look users up by email). */
+		byEmail: {
+			visibility: "public",
+			params: { email: { type: "string", max: 254 } },
+			async handler(ctx: Context<{ email: string }>): Promise<Output | null> {
+				const doc: StoredDoc | undefined = await this.storeFindOne({
+					email: ctx.params.email.toLowerCase(),
+				});
+
+				return doc ? toOutput(User, doc) : null;
+			},
+		},
+
 		resolve: {
 			visibility: "public",
 			params: { ids: { type: "array", items: "string", max: 1000 } },

@@ -107,9 +107,35 @@ export const ROUTES: RestRoute[] = [
 	...resourceRoutes(`${ORG}/customers`, "customers", "customer"),
 
 	...resourceRoutes(`${ORG}/events`, "events", "event", ["list", "get"]),
-	...resourceRoutes(`${ORG}/members`, "members", "member", ["list", "get"]),
+	...resourceRoutes(`${ORG}/members`, "members", "member"),
+	...resourceRoutes(`${ORG}/oauth-clients`, "oauth-clients", "OAuth client"),
 
 	...resourceRoutes("auth/api-keys", "api-keys", "API key"),
+	{
+		method: "POST",
+		path: "auth/sessions",
+		action: "sessions.open",
+		status: 201,
+		summary: "Sign in with email and password",
+	},
+	{
+		method: "GET",
+		path: "auth/sessions/current",
+		action: "sessions.current",
+		summary: "The session of the access token",
+	},
+	{
+		method: "DELETE",
+		path: "auth/sessions/:id",
+		action: "sessions.remove",
+		summary: "Sign a session out (`current` for the caller's own)",
+	},
+	{
+		method: "GET",
+		path: "auth/sessions/:user_id/devices",
+		action: "sessions.devices",
+		summary: "A user's signed-in devices",
+	},
 ];
 
 function pattern(path: string): RegExp {
