@@ -12,8 +12,9 @@ import type { Body } from "../mixins/resource/body";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Output } from "../mixins/resource/view";
 import type { Auth, Meta, RestContext } from "../models/context";
-import { conflict, forbidden, validationError } from "../models/errors";
+import { conflict, forbidden } from "../models/errors";
 import { Member, type Role, ROLES, scopesOfRole } from "../models/identity";
+import { checkBody } from "./auth/body-check";
 import { PASSWORD_RULE } from "./users.service";
 
 interface AddParams {
@@ -37,23 +38,6 @@ const checkNewMember = new Validator({ haltOnFirstError: false }).compile({
 	password: { ...PASSWORD_RULE, optional: true },
 	name: { type: "string", max: 200, optional: true },
 });
-
-function newMemberOf(body: unknown): NewMember {
-	if (body === null || typeof body !== "object" || Array.isArray(body))
-		throw validationError([{ field: "body", message: "must be a JSON object" }]);
-	const result = checkNewMember(body);
-	if (result === true) return body as NewMember;
-	const errors = result as Array<{ field: string; message: string; actual?: unknown }>;
-
-	throw validationError(
-		errors.map((e) => ({
-			field: e.field,
-			message: e.message.replace(/^The '.*?' field /, ""),
-			// A password is never echoed back, not even a bad one.
-			value: e.field === "password" ? undefined : e.actual,
-		})),
-	);
-}
 
 const MembersService: ServiceSchema = {
 	name: "members",
@@ -92,7 +76,7 @@ const MembersService: ServiceSchema = {
 		create: {
 			scope: "members:write",
 			async handler(ctx: RestContext): Promise<Output> {
-				const body = newMemberOf(ctx.params.body);
+				const body = checkBody<NewMember>(checkNewMember, ctx.params.body);
 				await this.assertMayGrant(ctx, body.role);
 				const email = body.email.toLowerCase();
 

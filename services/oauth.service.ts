@@ -12,7 +12,7 @@ import type { Output } from "../mixins/resource/view";
 import { config } from "../models/config";
 import type { Auth, Meta } from "../models/context";
 import { ALL_SCOPES, SCOPE_PATTERN, scopesWithin } from "../models/identity";
-import { OAuthError, parseScope } from "../models/oauth";
+import { GRANT_TYPES, OAuthError, parseScope } from "../models/oauth";
 import type { TokenPair } from "../models/session";
 import { CODE_CHALLENGE } from "./auth/secrets";
 import {
@@ -197,6 +197,11 @@ const OAuthService: ServiceSchema = {
 			const grant = one(form.grant_type);
 			if (grant === undefined)
 				throw new OAuthError("invalid_request", "grant_type is required");
+			if (!(GRANT_TYPES as readonly string[]).includes(grant))
+				throw new OAuthError(
+					"unsupported_grant_type",
+					`The ${grant} grant is not supported`,
+				);
 			if (grant !== "refresh_token" && !client)
 				throw new OAuthError(
 					"invalid_client",

@@ -12,10 +12,11 @@ import { EventsMixin } from "../mixins/events.mixin";
 import { toOutput, type Output } from "../mixins/resource/view";
 import { config } from "../models/config";
 import type { Auth, Meta, RestContext } from "../models/context";
-import { notFound, unauthorized, validationError } from "../models/errors";
+import { notFound, unauthorized } from "../models/errors";
 import { hasScope, type Role, scopesOfRole } from "../models/identity";
 import { REFRESH_ABSOLUTE_MS, REFRESH_IDLE_MS } from "../models/oauth";
 import { Session, type SessionKind, type TokenPair } from "../models/session";
+import { checkBody } from "./auth/body-check";
 import { createLoginThrottle, type LoginThrottle } from "./auth/login-throttle";
 import { hashSecret, newSecret, SECRET_PREFIXES } from "./auth/secrets";
 import { SessionGrants } from "./auth/session-grants";
@@ -74,19 +75,9 @@ const SessionsService: ServiceSchema = {
 		open: {
 			scope: false,
 			async handler(ctx: RestContext<LoginParams>): Promise<SessionAnswer> {
-				const body = ctx.params.body ?? {};
-				const result = checkLogin(body);
-				if (result !== true) {
-					// The password is never echoed back, not even in an error.
-					throw validationError(
-						(result as Array<{ field: string; message: string }>).map((e) => ({
-							field: e.field,
-							message: e.message.replace(/^The '.*?' field /, ""),
-						})),
-					);
-				}
+				const body = checkBody<LoginParams>(checkLogin, ctx.params.body);
 
-				return this.login(ctx, body as LoginParams);
+				return this.login(ctx, body);
 			},
 		},
 
@@ -130,7 +121,8 @@ const SessionsService: ServiceSchema = {
 			async handler(ctx: RestContext): Promise<Output[]> {
 				const auth = ctx.meta.auth as Auth;
 				const userId = ctx.params.params?.user_id;
-				if (userId !== auth.user_id && !hasScope(auth.scopes, "members:read"))
+				// Other users' devices (with their addresses) are for those who manage members.
+				if (userId !== auth.user_id && !hasScope(auth.scopes, "members:write"))
 					throw notFound("user");
 				const docs: StoredDoc[] = await this.storeFind(
 					{ organization_id: auth.organization_id, user_id: userId, status: "active" },
