@@ -4,8 +4,21 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { memberWithRole, OWNER_PASSWORD, randomEmail, signIn, type SignedIn } from "../helpers/auth";
-import { bootstrap, client, type GatewayNode, type Owner, startNode, tempDir } from "../helpers/gateway";
+import {
+	memberWithRole,
+	OWNER_PASSWORD,
+	randomEmail,
+	signIn,
+	type SignedIn,
+} from "../helpers/auth";
+import {
+	bootstrap,
+	client,
+	type GatewayNode,
+	type Owner,
+	startNode,
+	tempDir,
+} from "../helpers/gateway";
 
 let dataDir: string;
 let node: GatewayNode;
@@ -29,7 +42,11 @@ function customers(token: string) {
 
 describe("signing in", () => {
 	test("POST /v1/auth/sessions answers the pinned shape with 201 and a Location", async () => {
-		const res = await client(node.url).post("/v1/auth/sessions", { email: ownerEmail, password: OWNER_PASSWORD, device_name: "Laptop" });
+		const res = await client(node.url).post("/v1/auth/sessions", {
+			email: ownerEmail,
+			password: OWNER_PASSWORD,
+			device_name: "Laptop",
+		});
 
 		expect(res.status).toBe(201);
 		expect(res.body.data).toMatchObject({
@@ -38,15 +55,26 @@ describe("signing in", () => {
 			session_id: expect.any(String),
 			access_token: expect.stringMatching(/^ey/),
 			refresh_token: expect.stringMatching(/^mrt_/),
-			user: { id: owner.user_id, email: ownerEmail, organization_id: owner.organization_id, role: "owner" },
+			user: {
+				id: owner.user_id,
+				email: ownerEmail,
+				organization_id: owner.organization_id,
+				role: "owner",
+			},
 		});
 		expect(res.headers.get("location")).toBe(`/v1/auth/sessions/${res.body.data.session_id}`);
 		expect((await customers(res.body.data.access_token)).status).toBe(200);
 	});
 
 	test("a wrong password and an unknown email get the same 401", async () => {
-		const wrong = await client(node.url).post("/v1/auth/sessions", { email: ownerEmail, password: "not the password" });
-		const unknown = await client(node.url).post("/v1/auth/sessions", { email: randomEmail(), password: "whatever it is" });
+		const wrong = await client(node.url).post("/v1/auth/sessions", {
+			email: ownerEmail,
+			password: "not the password",
+		});
+		const unknown = await client(node.url).post("/v1/auth/sessions", {
+			email: randomEmail(),
+			password: "whatever it is",
+		});
 
 		expect(wrong.status).toBe(401);
 		expect(unknown.status).toBe(401);
@@ -54,35 +82,66 @@ describe("signing in", () => {
 	});
 
 	test("a bad body is 400 and never echoes the password", async () => {
-		const res = await client(node.url).post("/v1/auth/sessions", { email: "nope", password: 12345, extra: true });
+		const res = await client(node.url).post("/v1/auth/sessions", {
+			email: "nope",
+			password: 12345,
+			extra: true,
+		});
 
 		expect(res.status).toBe(400);
-		expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(["email", "extra", "password"]);
+		expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual([
+			"email",
+			"extra",
+			"password",
+		]);
 		expect(JSON.stringify(res.body)).not.toContain("12345");
 	});
 
 	test("after 10 failures the account is throttled with 429 and Retry-After, even for the right password", async () => {
 		const member = await memberWithRole(node.url, owner, "member");
 		for (let i = 0; i < 10; i++) {
-			const res = await client(node.url).post("/v1/auth/sessions", { email: member.user.email, password: `wrong-${i}` });
+			const res = await client(node.url).post("/v1/auth/sessions", {
+				email: member.user.email,
+				password: `wrong-${i}`,
+			});
 			expect(res.status).toBe(401);
 		}
-		const blocked = await client(node.url).post("/v1/auth/sessions", { email: member.user.email, password: "whatever" });
+		const blocked = await client(node.url).post("/v1/auth/sessions", {
+			email: member.user.email,
+			password: "whatever",
+		});
 
 		expect(blocked.status).toBe(429);
 		expect(blocked.body.error.code).toBe("RATE_LIMITED");
 		expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
 		// Another account from the same address is not blocked by this one's failures.
-		expect((await client(node.url).post("/v1/auth/sessions", { email: ownerEmail, password: OWNER_PASSWORD })).status).toBe(201);
+		expect(
+			(
+				await client(node.url).post("/v1/auth/sessions", {
+					email: ownerEmail,
+					password: OWNER_PASSWORD,
+				})
+			).status,
+		).toBe(201);
 	});
 
 	test("an invited member (no password yet) cannot sign in", async () => {
 		const email = randomEmail("invited");
-		const invited = await client(node.url, owner.api_key).post(`/v1/organizations/${owner.organization_id}/members`, { email, role: "member" });
+		const invited = await client(node.url, owner.api_key).post(
+			`/v1/organizations/${owner.organization_id}/members`,
+			{ email, role: "member" },
+		);
 
 		expect(invited.status).toBe(201);
 		expect(invited.body.data).toMatchObject({ email, role: "member", status: "invited" });
-		expect((await client(node.url).post("/v1/auth/sessions", { email, password: "anything at all" })).status).toBe(401);
+		expect(
+			(
+				await client(node.url).post("/v1/auth/sessions", {
+					email,
+					password: "anything at all",
+				})
+			).status,
+		).toBe(401);
 	});
 });
 
@@ -97,20 +156,35 @@ describe("sessions", () => {
 		const res = await client(node.url, session.access_token).get("/v1/auth/sessions/current");
 
 		expect(res.status).toBe(200);
-		expect(res.body.data).toMatchObject({ id: session.session_id, kind: "password", status: "active", device_name: "Phone", user_id: owner.user_id });
+		expect(res.body.data).toMatchObject({
+			id: session.session_id,
+			kind: "password",
+			status: "active",
+			device_name: "Phone",
+			user_id: owner.user_id,
+		});
 		expect(JSON.stringify(res.body)).not.toMatch(/refresh_hash|mrt_|code_hash/);
 	});
 
 	test("an API key has no session: …/current is 404", async () => {
-		expect((await client(node.url, owner.api_key).get("/v1/auth/sessions/current")).status).toBe(404);
+		expect(
+			(await client(node.url, owner.api_key).get("/v1/auth/sessions/current")).status,
+		).toBe(404);
 	});
 
 	test("GET …/sessions/{user_id}/devices lists the user's active sign-ins and marks the current one", async () => {
-		const res = await client(node.url, session.access_token).get(`/v1/auth/sessions/${owner.user_id}/devices`);
+		const res = await client(node.url, session.access_token).get(
+			`/v1/auth/sessions/${owner.user_id}/devices`,
+		);
 		const mine = res.body.data.find((d: { id: string }) => d.id === session.session_id);
 
 		expect(res.status).toBe(200);
-		expect(mine).toMatchObject({ device_name: "Phone", current: true, ip_address: expect.any(String), user_agent: expect.any(String) });
+		expect(mine).toMatchObject({
+			device_name: "Phone",
+			current: true,
+			ip_address: expect.any(String),
+			user_agent: expect.any(String),
+		});
 		expect(res.body.data.every((d: { status: string }) => d.status === "active")).toBe(true);
 	});
 
@@ -126,7 +200,9 @@ describe("sessions", () => {
 
 	test("signing out ends the session's access and refresh tokens at once", async () => {
 		const other = await signIn(node.url, ownerEmail, OWNER_PASSWORD);
-		const res = await client(node.url, other.access_token).delete(`/v1/auth/sessions/${other.session_id}`);
+		const res = await client(node.url, other.access_token).delete(
+			`/v1/auth/sessions/${other.session_id}`,
+		);
 
 		expect(res.status).toBe(200);
 		expect(res.body.data).toEqual({ id: other.session_id, deleted: true });
@@ -134,7 +210,10 @@ describe("sessions", () => {
 		const refresh = await fetch(`${node.url}/v1/auth/oauth/token`, {
 			method: "POST",
 			headers: { "content-type": "application/x-www-form-urlencoded" },
-			body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: other.refresh_token }).toString(),
+			body: new URLSearchParams({
+				grant_type: "refresh_token",
+				refresh_token: other.refresh_token,
+			}).toString(),
 		});
 		expect(refresh.status).toBe(400);
 		expect(await refresh.json()).toMatchObject({ error: "invalid_grant" });
@@ -145,7 +224,9 @@ describe("sessions", () => {
 		const member = await memberWithRole(node.url, owner, "member");
 		const victim = await signIn(node.url, ownerEmail, OWNER_PASSWORD);
 
-		expect((await member.api.delete(`/v1/auth/sessions/${victim.session_id}`)).status).toBe(404);
+		expect((await member.api.delete(`/v1/auth/sessions/${victim.session_id}`)).status).toBe(
+			404,
+		);
 		expect((await customers(victim.access_token)).status).toBe(200);
 		expect((await admin.api.delete(`/v1/auth/sessions/${victim.session_id}`)).status).toBe(200);
 		expect((await customers(victim.access_token)).status).toBe(401);
@@ -155,10 +236,17 @@ describe("sessions", () => {
 		const s = await signIn(node.url, ownerEmail, OWNER_PASSWORD, { device_name: "Audit" });
 		await client(node.url, s.access_token).delete("/v1/auth/sessions/current");
 
-		const res = await client(node.url, owner.api_key).get(`/v1/organizations/${owner.organization_id}/events?limit=100&type_in=user.login,user.logout`);
-		const mine = res.body.data.filter((e: { data: { object: { id: string } } }) => e.data.object.id === s.session_id);
+		const res = await client(node.url, owner.api_key).get(
+			`/v1/organizations/${owner.organization_id}/events?limit=100&type_in=user.login,user.logout`,
+		);
+		const mine = res.body.data.filter(
+			(e: { data: { object: { id: string } } }) => e.data.object.id === s.session_id,
+		);
 
-		expect(mine.map((e: { type: string }) => e.type).sort()).toEqual(["user.login", "user.logout"]);
+		expect(mine.map((e: { type: string }) => e.type).sort()).toEqual([
+			"user.login",
+			"user.logout",
+		]);
 		expect(mine[0].actor).toEqual({ type: "user", id: owner.user_id });
 		expect(JSON.stringify(mine)).not.toContain(s.access_token);
 		expect(JSON.stringify(mine)).not.toContain(s.refresh_token);
