@@ -188,6 +188,7 @@ const ApiService: ServiceSchema = {
 		/** The contract's success envelope, with ETag and Location for single resources. */
 		envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown {
 			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
+			if (route?.noStore) res.setHeader("Cache-Control", "no-store");
 			const meta = {
 				timestamp: new Date().toISOString(),
 				version: API_VERSION,

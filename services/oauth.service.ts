@@ -3,7 +3,7 @@
  * with PKCE S256 only, exact redirect URIs, `state` passed through and `iss` added (RFC 9207),
  * refresh rotation with reuse detection, client credentials, revocation (RFC 7009) and metadata
  * (RFC 8414). Codes and refresh families live in the sessions service; this service keeps the
- * users' consents and decides every step.
+ * users' consents and decides each step of the browser leg.
  */
 import crypto from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
@@ -11,55 +11,32 @@ import { storeMixin, type StoredDoc } from "../mixins/db.mixin";
 import type { Output } from "../mixins/resource/view";
 import { config } from "../models/config";
 import type { Auth, Meta } from "../models/context";
-import { ALL_SCOPES, SCOPE_PATTERN, scopesWithin } from "../models/identity";
-import { GRANT_TYPES, OAuthError, parseScope } from "../models/oauth";
-import type { TokenPair } from "../models/session";
-import { CODE_CHALLENGE } from "./auth/secrets";
+import { ALL_SCOPES, scopesWithin } from "../models/identity";
 import {
-	csrfOf,
-	jsonReply,
-	type OAuthReply,
-	originOf,
-	pageReply,
-	redirectTo,
-} from "./auth/oauth-replies";
+	type AuthorizationRequest,
+	backTo,
+	checkAuthorizationRequest,
+	one,
+} from "./auth/authorization-request";
+import { csrfOf, jsonReply, type OAuthReply, originOf, pageReply } from "./auth/oauth-replies";
+import { type ClientAuth, metadataOf, revokeRequest, tokenRequest } from "./auth/token-endpoint";
 import type { SessionAnswer } from "./sessions.service";
 
 export interface OAuthParams {
 	query?: Record<string, unknown>;
 	body?: Record<string, unknown>;
 	/** Credentials of `Authorization: Basic` (client_secret_basic), parsed by the gateway. */
-	client_auth?: { client_id: string; client_secret: string };
+	client_auth?: ClientAuth;
 	/** How the user reached the authorization endpoint: a session cookie carries a CSRF token. */
 	browser?: { via: "cookie" | "header"; csrf?: string };
 }
 
 type OAuthContext = Context<OAuthParams, Meta>;
 
-interface AuthorizationRequest {
-	client: Output;
-	redirect_uri: string;
-	/** Whether the request named the redirect URI (then the token request must repeat it). */
-	redirect_given: boolean;
-	state?: string;
-	scopes: string[];
-	code_challenge: string;
-	params: Record<string, string>;
-}
+const NO_SCOPES = "Your role grants none of the requested scopes";
 
-const AUTHORIZE_PARAMS = [
-	"response_type",
-	"client_id",
-	"redirect_uri",
-	"scope",
-	"state",
-	"code_challenge",
-	"code_challenge_method",
-];
-
-/** A parameter given once, as text (RFC 6749 §3.1: parameters MUST NOT repeat). */
-function one(value: unknown): string | undefined {
-	return typeof value === "string" && value.length <= 2000 ? value : undefined;
+function issuer(): string {
+	return config().jwtIssuer.replace(/\/+$/, "");
 }
 
 const OAuthService: ServiceSchema = {
@@ -74,13 +51,13 @@ const OAuthService: ServiceSchema = {
 				const request = await this.authorizationRequest(ctx, ctx.params.query ?? {});
 				if ("kind" in request) return request;
 				const auth = this.signedInUser(ctx, request);
-				if (!auth) return this.page(request, "login");
+				if (!auth) return this.loginPage(request);
 
 				return this.decide(ctx, request, auth, ctx.params.browser?.csrf);
 			},
 		},
 
-		/** `POST /v1/auth/oauth/authorize`: the page's sign-in and its approve / deny. */
+		/** `POST /v1/auth/oauth/authorize`: the page's sign-in, then its approve or deny. */
 		approve: {
 			scope: false,
 			async handler(ctx: OAuthContext): Promise<OAuthReply> {
@@ -97,194 +74,69 @@ const OAuthService: ServiceSchema = {
 					({ auth, session } = login);
 					csrf = csrfOf(login.session);
 				}
-				if (!auth) return this.page(request, "login");
+				if (!auth) return this.loginPage(request);
 				if (form.approve === undefined)
 					return this.decide(ctx, request, auth, csrf, session);
+				// A cookie rides along with cross-site posts too; the page's CSRF token does not.
 				if (!session && ctx.params.browser?.via === "cookie" && one(form.csrf) !== csrf)
 					return pageReply(403, {
 						mode: "error",
-						message: "This form has expired; start the sign-in again",
+						message: "This form has expired; start again",
 					});
-				if (form.approve !== "true")
-					return this.back(
-						request,
-						{ error: "access_denied", error_description: "The user denied access" },
-						session,
-					);
 
-				const granted = scopesWithin(auth.scopes, request.scopes);
-				if (granted.length === 0)
-					return this.back(
-						request,
-						{
-							error: "access_denied",
-							error_description: "Your role grants none of the requested scopes",
-						},
-						session,
-					);
-				await this.saveConsent(auth, request.client.id, granted);
-
-				return this.issueCode(ctx, request, auth, granted, session);
+				return this.conclude(ctx, request, auth, form.approve === "true", session);
 			},
 		},
 
 		/** `POST /v1/auth/oauth/token` (RFC 6749 §3.2). */
 		token: {
 			scope: false,
-			handler(ctx: OAuthContext): Promise<OAuthReply> {
-				return this.tokenRequest(ctx, ctx.params.body ?? {});
+			async handler(ctx: OAuthContext): Promise<OAuthReply> {
+				const pair = await tokenRequest(ctx, ctx.params.body ?? {}, ctx.params.client_auth);
+
+				return jsonReply({ ...pair });
 			},
 		},
 
 		/** `POST /v1/auth/oauth/refresh` (design document): the refresh_token grant by its own path. */
 		refresh: {
 			scope: false,
-			handler(ctx: OAuthContext): Promise<OAuthReply> {
-				return this.tokenRequest(ctx, {
-					grant_type: "refresh_token",
-					...(ctx.params.body ?? {}),
-				});
+			async handler(ctx: OAuthContext): Promise<OAuthReply> {
+				const form = { grant_type: "refresh_token", ...(ctx.params.body ?? {}) };
+
+				return jsonReply({ ...(await tokenRequest(ctx, form, ctx.params.client_auth)) });
 			},
 		},
 
-		/** RFC 7009 revocation (`POST`, and the design document's `DELETE`): always 200 for a client. */
+		/** RFC 7009 revocation (`POST`, and the design document's `DELETE`). */
 		revoke: {
 			scope: false,
 			async handler(ctx: OAuthContext): Promise<OAuthReply> {
-				const form = ctx.params.body ?? {};
-				const token = one(form.token);
-				if (!token) throw new OAuthError("invalid_request", "token is required");
-				const client = await this.clientOf(ctx, form);
-				await ctx.call("sessions.revokeToken", { token, client_id: client?.id ?? null });
+				await revokeRequest(ctx, ctx.params.body ?? {}, ctx.params.client_auth);
 
 				return jsonReply({});
 			},
 		},
 
-		/** RFC 8414 authorization server metadata. */
 		metadata: {
 			scope: false,
 			handler(): OAuthReply {
-				const issuer = config().jwtIssuer.replace(/\/+$/, "");
-				const auth = ["client_secret_basic", "client_secret_post", "none"];
-
-				return jsonReply({
-					issuer,
-					authorization_endpoint: `${issuer}/v1/auth/oauth/authorize`,
-					token_endpoint: `${issuer}/v1/auth/oauth/token`,
-					revocation_endpoint: `${issuer}/v1/auth/oauth/revoke`,
-					jwks_uri: `${issuer}/.well-known/jwks.json`,
-					response_types_supported: ["code"],
-					response_modes_supported: ["query"],
-					grant_types_supported: [
-						"authorization_code",
-						"refresh_token",
-						"client_credentials",
-					],
-					code_challenge_methods_supported: ["S256"],
-					token_endpoint_auth_methods_supported: auth,
-					revocation_endpoint_auth_methods_supported: auth,
-					scopes_supported: ALL_SCOPES,
-					authorization_response_iss_parameter_supported: true,
-				});
+				return jsonReply(metadataOf(issuer(), ALL_SCOPES));
 			},
 		},
 	},
 
 	methods: {
-		async tokenRequest(ctx: OAuthContext, form: Record<string, unknown>): Promise<OAuthReply> {
-			const client = await this.clientOf(ctx, form);
-			const grant = one(form.grant_type);
-			if (grant === undefined)
-				throw new OAuthError("invalid_request", "grant_type is required");
-			if (!(GRANT_TYPES as readonly string[]).includes(grant))
-				throw new OAuthError(
-					"unsupported_grant_type",
-					`The ${grant} grant is not supported`,
-				);
-			if (grant !== "refresh_token" && !client)
-				throw new OAuthError(
-					"invalid_client",
-					"Client authentication is required for this grant",
-				);
-			if (client && !(client.grant_types as string[]).includes(grant))
-				throw new OAuthError(
-					"unauthorized_client",
-					`This client may not use the ${grant} grant`,
-				);
-			const pair: TokenPair = await this.grant(ctx, grant, form, client);
-
-			return jsonReply({ ...pair });
-		},
-
-		/**
-		 * Checks an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3). An unknown client or
-		 * redirect URI is shown on the page, never redirected to (§4.1.2.1); every later problem
-		 * goes back to the client's redirect URI with `error` and `state`.
-		 */
 		async authorizationRequest(
 			ctx: OAuthContext,
-			p: Record<string, unknown>,
+			params: Record<string, unknown>,
 		): Promise<AuthorizationRequest | OAuthReply> {
-			const clientId = one(p.client_id);
-			const client: Output | null = clientId
-				? await ctx.call("oauth-clients.resolve", { id: clientId })
+			const id = one(params.client_id);
+			const client: Output | null = id
+				? await ctx.call("oauth-clients.resolve", { id })
 				: null;
-			if (!client)
-				return pageReply(400, {
-					mode: "error",
-					message: "Unknown or inactive client (client_id)",
-				});
-			const uris = client.redirect_uris as string[];
-			const given = one(p.redirect_uri);
-			const redirect = given ?? (uris.length === 1 ? uris[0] : undefined);
-			if (!redirect || !uris.includes(redirect))
-				return pageReply(400, {
-					mode: "error",
-					message: "redirect_uri is not registered for this client",
-				});
 
-			const state = one(p.state);
-			const request: AuthorizationRequest = {
-				client,
-				redirect_uri: redirect,
-				redirect_given: given !== undefined,
-				state,
-				scopes: [],
-				code_challenge: "",
-				params: Object.fromEntries(
-					AUTHORIZE_PARAMS.filter((k) => one(p[k]) !== undefined).map((k) => [
-						k,
-						one(p[k]) as string,
-					]),
-				),
-			};
-			const fail = (error: string, error_description: string) =>
-				this.back(request, { error, error_description });
-			if (!(client.grant_types as string[]).includes("authorization_code"))
-				return fail(
-					"unauthorized_client",
-					"This client may not use the authorization code grant",
-				);
-			if (one(p.response_type) !== "code")
-				return fail("unsupported_response_type", "response_type must be code");
-			const challenge = one(p.code_challenge);
-			if (
-				one(p.code_challenge_method) !== "S256" ||
-				!challenge ||
-				!CODE_CHALLENGE.test(challenge)
-			)
-				return fail(
-					"invalid_request",
-					"PKCE is required: code_challenge with code_challenge_method=S256",
-				);
-			const requested = parseScope(p.scope);
-			const wanted = requested.length ? requested : (client.scopes as string[]);
-			const allowed = scopesWithin(client.scopes as string[], wanted);
-			if (wanted.some((s) => !SCOPE_PATTERN.test(s)) || allowed.length !== wanted.length)
-				return fail("invalid_scope", "The request names scopes this client may not have");
-
-			return { ...request, scopes: wanted, code_challenge: challenge };
+			return checkAuthorizationRequest(params, client, issuer());
 		},
 
 		/** The user behind the request, when a user session of the client's organization sent it. */
@@ -295,17 +147,16 @@ const OAuthService: ServiceSchema = {
 			return auth.organization_id === request.client.organization_id ? auth : undefined;
 		},
 
+		/** Signs in from the page's form (throttled like any sign-in); a failure re-shows the form. */
 		async pageLogin(
 			ctx: OAuthContext,
 			request: AuthorizationRequest,
 			form: Record<string, unknown>,
 		): Promise<{ auth: Auth; session: string } | OAuthReply> {
-			const email = one(form.email) ?? "";
-			const password = one(form.password) ?? "";
 			try {
 				const answer: SessionAnswer = await ctx.call("sessions.login", {
-					email,
-					password,
+					email: one(form.email) ?? "",
+					password: one(form.password) ?? "",
 					organization_id: request.client.organization_id,
 					device_name: `Sign-in for ${request.client.name as string}`,
 				});
@@ -314,13 +165,15 @@ const OAuthService: ServiceSchema = {
 				return { auth, session: answer.access_token };
 			} catch (err) {
 				const type = (err as { type?: string }).type;
-				if (type !== "UNAUTHORIZED" && type !== "RATE_LIMITED") throw err;
-				const message =
-					type === "RATE_LIMITED"
-						? "Too many failed sign-ins; try again later"
-						: "The email or password is wrong";
-
-				return this.page(request, "login", message, type === "RATE_LIMITED" ? 429 : 401);
+				if (type === "RATE_LIMITED")
+					return this.loginPage(
+						request,
+						"Too many failed sign-ins; try again later",
+						429,
+					);
+				if (type === "UNAUTHORIZED" || type === "VALIDATION_ERROR")
+					return this.loginPage(request, "The email or password is wrong", 401);
+				throw err;
 			}
 		},
 
@@ -334,12 +187,9 @@ const OAuthService: ServiceSchema = {
 		): Promise<OAuthReply> {
 			const granted = scopesWithin(auth.scopes, request.scopes);
 			if (granted.length === 0)
-				return this.back(
+				return backTo(
 					request,
-					{
-						error: "access_denied",
-						error_description: "Your role grants none of the requested scopes",
-					},
+					{ error: "access_denied", error_description: NO_SCOPES },
 					session,
 				);
 			const consent: StoredDoc | undefined = await this.storeFindOne({
@@ -349,18 +199,35 @@ const OAuthService: ServiceSchema = {
 			const approved = (consent?.scopes as string[] | undefined) ?? [];
 			if (granted.every((s) => approved.includes(s)))
 				return this.issueCode(ctx, request, auth, granted, session);
+			const view = {
+				mode: "consent" as const,
+				client: { name: request.client.name as string },
+				scopes: granted,
+				params: request.params,
+				csrf,
+			};
 
-			return pageReply(
-				200,
-				{
-					mode: "consent",
-					client: { name: request.client.name as string },
-					scopes: granted,
-					params: request.params,
-					csrf,
-				},
-				{ redirect_origin: originOf(request.redirect_uri), session_token: session },
-			);
+			return pageReply(200, view, {
+				redirect_origin: originOf(request.redirect_uri),
+				session_token: session,
+			});
+		},
+
+		async conclude(
+			ctx: OAuthContext,
+			request: AuthorizationRequest,
+			auth: Auth,
+			approved: boolean,
+			session?: string,
+		): Promise<OAuthReply> {
+			const denied = (why: string) =>
+				backTo(request, { error: "access_denied", error_description: why }, session);
+			if (!approved) return denied("The user denied access");
+			const granted = scopesWithin(auth.scopes, request.scopes);
+			if (granted.length === 0) return denied(NO_SCOPES);
+			await this.saveConsent(auth, request.client.id, granted);
+
+			return this.issueCode(ctx, request, auth, granted, session);
 		},
 
 		async issueCode(
@@ -370,53 +237,34 @@ const OAuthService: ServiceSchema = {
 			scopes: string[],
 			session?: string,
 		): Promise<OAuthReply> {
-			const { code } = await ctx.call<{ code: string }, unknown>(
+			const params = {
+				client_id: request.client.id,
+				scopes,
+				redirect_uri: request.redirect_given ? request.redirect_uri : null,
+				code_challenge: request.code_challenge,
+			};
+			const { code } = await ctx.call<{ code: string }, typeof params>(
 				"sessions.startCode",
-				{
-					client_id: request.client.id,
-					scopes,
-					redirect_uri: request.redirect_given ? request.redirect_uri : null,
-					code_challenge: request.code_challenge,
-				},
+				params,
 				{ meta: { auth } },
 			);
 
-			return this.back(request, { code }, session);
+			return backTo(request, { code }, session);
 		},
 
-		back(
-			request: AuthorizationRequest,
-			params: Record<string, string>,
-			session?: string,
-		): OAuthReply {
-			const iss = config().jwtIssuer.replace(/\/+$/, "");
+		loginPage(request: AuthorizationRequest, message?: string, status = 200): OAuthReply {
+			const view = {
+				mode: "login" as const,
+				message,
+				client: { name: request.client.name as string },
+				scopes: request.scopes,
+				params: request.params,
+			};
 
-			return redirectTo(
-				request.redirect_uri,
-				{ ...params, state: request.state, iss },
-				session,
-			);
+			return pageReply(status, view, { redirect_origin: originOf(request.redirect_uri) });
 		},
 
-		page(
-			request: AuthorizationRequest,
-			mode: "login",
-			message?: string,
-			status = 200,
-		): OAuthReply {
-			return pageReply(
-				status,
-				{
-					mode,
-					message,
-					client: { name: request.client.name as string },
-					scopes: request.scopes,
-					params: request.params,
-				},
-				{ redirect_origin: originOf(request.redirect_uri) },
-			);
-		},
-
+		/** Remembers what the user approved for the client (the union of every approval). */
 		async saveConsent(auth: Auth, clientId: string, scopes: string[]): Promise<void> {
 			const now = new Date().toISOString();
 			const existing: StoredDoc | undefined = await this.storeFindOne({
@@ -437,86 +285,6 @@ const OAuthService: ServiceSchema = {
 				scopes,
 				created_at: now,
 				updated_at: now,
-			});
-		},
-
-		/** The authenticated client of a token or revocation request, or null when none is named. */
-		async clientOf(ctx: OAuthContext, form: Record<string, unknown>): Promise<Output | null> {
-			const basic = ctx.params.client_auth;
-			const id = one(form.client_id);
-			const secret = one(form.client_secret);
-			if (basic && (secret !== undefined || (id !== undefined && id !== basic.client_id)))
-				throw new OAuthError("invalid_request", "Use one client authentication method");
-			if (basic) return ctx.call("oauth-clients.authenticate", basic);
-			if (id === undefined) return null;
-
-			return ctx.call("oauth-clients.authenticate", {
-				client_id: id,
-				...(secret === undefined ? {} : { client_secret: secret }),
-			});
-		},
-
-		async grant(
-			ctx: OAuthContext,
-			grant: string,
-			form: Record<string, unknown>,
-			client: Output | null,
-		): Promise<TokenPair> {
-			switch (grant) {
-				case "authorization_code": {
-					const code = one(form.code);
-					if (!code) throw new OAuthError("invalid_request", "code is required");
-
-					return ctx.call("sessions.exchangeCode", {
-						code,
-						client_id: (client as Output).id,
-						redirect_uri: one(form.redirect_uri),
-						code_verifier: one(form.code_verifier),
-					});
-				}
-				case "refresh_token": {
-					const token = one(form.refresh_token);
-					if (!token)
-						throw new OAuthError("invalid_request", "refresh_token is required");
-
-					return ctx.call("sessions.refresh", {
-						refresh_token: token,
-						client_id: client?.id ?? null,
-						scopes: parseScope(form.scope),
-					});
-				}
-				case "client_credentials":
-					return this.clientCredentials(ctx, client as Output, parseScope(form.scope));
-				default:
-					throw new OAuthError(
-						"unsupported_grant_type",
-						`The ${grant} grant is not supported`,
-					);
-			}
-		},
-
-		async clientCredentials(
-			ctx: OAuthContext,
-			client: Output,
-			requested: string[],
-		): Promise<TokenPair> {
-			if (client.type !== "confidential")
-				throw new OAuthError(
-					"unauthorized_client",
-					"client_credentials needs a confidential client",
-				);
-			const own = client.scopes as string[];
-			const scopes = requested.length ? requested : own;
-			if (scopesWithin(own, scopes).length !== scopes.length)
-				throw new OAuthError(
-					"invalid_scope",
-					"The request names scopes this client may not have",
-				);
-
-			return ctx.call("sessions.startClient", {
-				client_id: client.id,
-				organization_id: client.organization_id,
-				scopes,
 			});
 		},
 	},

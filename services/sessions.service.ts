@@ -4,7 +4,6 @@
  * `GET …/{user_id}/devices` show and end them. A session's status is looked up on every
  * request that uses one of its access tokens, so ending it takes effect at once everywhere.
  */
-import crypto from "node:crypto";
 import Validator from "fastest-validator";
 import type { Context, ServiceSchema } from "moleculer";
 import { type StoredDoc, storeMixin } from "../mixins/db.mixin";
@@ -14,13 +13,12 @@ import { config } from "../models/config";
 import type { Auth, Meta, RestContext } from "../models/context";
 import { notFound, unauthorized } from "../models/errors";
 import { hasScope, type Role, scopesOfRole } from "../models/identity";
-import { REFRESH_ABSOLUTE_MS, REFRESH_IDLE_MS } from "../models/oauth";
-import { Session, type SessionKind, type TokenPair } from "../models/session";
+import { Session, type TokenPair } from "../models/session";
 import { checkBody } from "./auth/body-check";
 import { createLoginThrottle, type LoginThrottle } from "./auth/login-throttle";
-import { hashSecret, newSecret, SECRET_PREFIXES } from "./auth/secrets";
 import { SessionGrants } from "./auth/session-grants";
-import type { ActiveSession, SignedToken } from "./tokens.service";
+import { SessionStore } from "./auth/session-store";
+import type { ActiveSession } from "./tokens.service";
 
 export interface LoginParams {
 	email: string;
@@ -35,19 +33,6 @@ export interface SessionAnswer extends TokenPair {
 	user: { id: string; email: string; name: string | null; organization_id: string; role: Role };
 }
 
-export interface NewSession {
-	kind: SessionKind;
-	status: "pending" | "active";
-	organization_id: string;
-	user_id?: string | null;
-	client_id?: string | null;
-	scopes: string[];
-	device_name?: string | null;
-	[field: string]: unknown;
-}
-
-/** Rotated-out refresh hashes kept per family for reuse detection. */
-const USED_HASHES_KEPT = 100;
 /** Ended sessions stay listed (audit) this long, then the hourly sweep removes them. */
 const ENDED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -67,6 +52,7 @@ const SessionsService: ServiceSchema = {
 			indexes: ["user_id", "refresh_hash", "code_hash", "used_refresh_hashes"],
 		}),
 		EventsMixin,
+		SessionStore,
 		SessionGrants,
 	],
 
@@ -116,7 +102,7 @@ const SessionsService: ServiceSchema = {
 			},
 		},
 
-		/** The active sign-ins of a user in the caller's organization (own, or any with members:read). */
+		/** The active sign-ins of a user in the caller's organization (own, or any with members:write). */
 		devices: {
 			async handler(ctx: RestContext): Promise<Output[]> {
 				const auth = ctx.meta.auth as Auth;
@@ -235,120 +221,12 @@ const SessionsService: ServiceSchema = {
 			};
 		},
 
-		async insertSession(ctx: Context<unknown, Meta>, fields: NewSession): Promise<StoredDoc> {
-			const now = new Date().toISOString();
-			const blank = Object.fromEntries(Object.keys(Session.fields).map((k) => [k, null]));
-
-			return this.storeInsert({
-				...blank,
-				user_id: null,
-				client_id: null,
-				...fields,
-				_id: crypto.randomUUID(),
-				used_refresh_hashes: [],
-				user_agent: ctx.meta.userAgent?.slice(0, 300) ?? null,
-				ip_address: ctx.meta.clientIp ?? null,
-				version: 1,
-				created_at: now,
-				updated_at: now,
-			});
-		},
-
-		/**
-		 * An access token (and, with `withRefresh`, a new refresh token) for an active session.
-		 * The rotation is a compare-and-set on the current refresh hash: of two requests holding
-		 * the same refresh token only one wins; `false` tells the caller it lost.
-		 */
-		async issueTokens(
-			ctx: Context<unknown, Meta>,
-			session: StoredDoc,
-			withRefresh: boolean,
-		): Promise<TokenPair | false> {
-			const now = Date.now();
-			const set: Record<string, unknown> = {
-				last_used_at: new Date(now).toISOString(),
-				status: "active",
-			};
-			let refresh: string | undefined;
-			if (withRefresh) {
-				refresh = newSecret(SECRET_PREFIXES.refreshToken);
-				const absolute = Date.parse(session.created_at as string) + REFRESH_ABSOLUTE_MS;
-				set.refresh_hash = hashSecret(refresh);
-				set.expires_at = new Date(Math.min(now + REFRESH_IDLE_MS, absolute)).toISOString();
-				if (session.refresh_hash)
-					set.used_refresh_hashes = [
-						...((session.used_refresh_hashes as string[]) ?? []),
-						session.refresh_hash,
-					].slice(-USED_HASHES_KEPT);
-			}
-			const changed = await this.storeUpdate(
-				{
-					_id: session._id,
-					status: session.status,
-					refresh_hash: session.refresh_hash ?? null,
-				},
-				set,
-			);
-			if (changed === 0) return false;
-			const scopes = session.scopes as string[];
-			const signed: SignedToken = await ctx.call("tokens.sign", {
-				sub: (session.user_id ?? session.client_id) as string,
-				org_id: session.organization_id,
-				scope: scopes.join(" "),
-				sid: session._id,
-				...(session.client_id ? { client_id: session.client_id } : {}),
-			});
-
-			return {
-				...signed,
-				...(refresh ? { refresh_token: refresh } : {}),
-				scope: scopes.join(" "),
-			};
-		},
-
-		async revoke(doc: StoredDoc, reason: string): Promise<void> {
-			await this.storeUpdate(
-				{ _id: doc._id },
-				{ status: "revoked", revoked_at: new Date().toISOString(), revoke_reason: reason },
-			);
-		},
-
 		async loadInOrg(auth: Auth, id: unknown): Promise<StoredDoc> {
 			if (typeof id !== "string" || id.length > 100) throw notFound("session");
 			const doc = await this.storeFindOne({ _id: id, organization_id: auth.organization_id });
 			if (!doc) throw notFound("session");
 
 			return doc;
-		},
-
-		authOf(session: StoredDoc): Auth {
-			const userId = session.user_id as string | null;
-
-			return {
-				organization_id: session.organization_id as string,
-				actor: userId
-					? { type: "user", id: userId }
-					: { type: "oauth_client", id: session.client_id as string },
-				scopes: session.scopes as string[],
-				...(userId ? { user_id: userId } : {}),
-				session_id: session._id,
-			};
-		},
-
-		/** Records an event on behalf of `auth` (sign-in has no caller yet). */
-		async publishAs(
-			ctx: Context<unknown, Meta>,
-			auth: Auth,
-			type: string,
-			object: Output,
-		): Promise<void> {
-			const previous = ctx.meta.auth;
-			ctx.meta.auth = auth;
-			try {
-				await this.publishEvent(ctx, type, object);
-			} finally {
-				ctx.meta.auth = previous;
-			}
 		},
 
 		toOutput(doc: StoredDoc): Output {

@@ -17,6 +17,8 @@ export interface RestRoute {
 	summary: string;
 	/** Body is taken raw (uploads, CSV imports) instead of parsed as JSON. */
 	rawBody?: boolean;
+	/** The answer carries a secret (a token, a new key): `Cache-Control: no-store`. */
+	noStore?: boolean;
 }
 
 const ORG = "organizations/:org_id";
@@ -59,6 +61,11 @@ export function resourceRoutes(
 	];
 
 	return only ? all.filter((r) => only.includes(r.action.split(".")[1])) : all;
+}
+
+/** Resources whose creation answers a secret once (API keys, client secrets). */
+function secretOnCreate(routes: RestRoute[]): RestRoute[] {
+	return routes.map((r) => (r.action.endsWith(".create") ? { ...r, noStore: true } : r));
 }
 
 export const ROUTES: RestRoute[] = [
@@ -108,14 +115,15 @@ export const ROUTES: RestRoute[] = [
 
 	...resourceRoutes(`${ORG}/events`, "events", "event", ["list", "get"]),
 	...resourceRoutes(`${ORG}/members`, "members", "member"),
-	...resourceRoutes(`${ORG}/oauth-clients`, "oauth-clients", "OAuth client"),
+	...secretOnCreate(resourceRoutes(`${ORG}/oauth-clients`, "oauth-clients", "OAuth client")),
 
-	...resourceRoutes("auth/api-keys", "api-keys", "API key"),
+	...secretOnCreate(resourceRoutes("auth/api-keys", "api-keys", "API key")),
 	{
 		method: "POST",
 		path: "auth/sessions",
 		action: "sessions.open",
 		status: 201,
+		noStore: true,
 		summary: "Sign in with email and password",
 	},
 	{

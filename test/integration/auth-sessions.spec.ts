@@ -63,6 +63,7 @@ describe("signing in", () => {
 			},
 		});
 		expect(res.headers.get("location")).toBe(`/v1/auth/sessions/${res.body.data.session_id}`);
+		expect(res.headers.get("cache-control")).toBe("no-store");
 		expect((await customers(res.body.data.access_token)).status).toBe(200);
 	});
 

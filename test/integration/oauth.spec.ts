@@ -33,6 +33,7 @@ let oauthClient: BaseClient;
 let publicClientId: string;
 const secrets: string[] = [OWNER_PASSWORD];
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a client's fields are checked one by one
 async function createClient(body: Record<string, unknown>): Promise<Record<string, any>> {
 	const res = await client(node.url, owner.api_key).post(
 		`/v1/organizations/${owner.organization_id}/oauth-clients`,
@@ -325,6 +326,38 @@ describe("authorization request errors", () => {
 		expect(res.status).toBe(400);
 		expect(res.headers.get("location")).toBeNull();
 		expect(pageState(await res.text()).mode).toBe("error");
+	});
+
+	test("a consent posted with the page's cookie but without its CSRF token is refused", async () => {
+		const params = { ...valid(), scope: "orders:read" };
+		const login = await form(`${node.url}/v1/auth/oauth/authorize`, {
+			...params,
+			email: user.user.email,
+			password: OWNER_PASSWORD,
+		});
+		const cookie = (login.headers.get("set-cookie") as string).split(";")[0];
+		const state = pageState(login.text);
+		expect(login.status).toBe(200);
+		expect(login.headers.get("set-cookie")).toMatch(/HttpOnly; SameSite=Lax/);
+		expect(state.mode).toBe("consent");
+
+		const forged = await form(
+			`${node.url}/v1/auth/oauth/authorize`,
+			{ ...state.params, approve: "true" },
+			{ cookie },
+		);
+		const genuine = await form(
+			`${node.url}/v1/auth/oauth/authorize`,
+			{ ...state.params, approve: "true", csrf: state.csrf },
+			{ cookie },
+		);
+
+		expect(forged.status).toBe(403);
+		expect(forged.headers.get("location")).toBeNull();
+		expect(genuine.status).toBe(303);
+		expect(new URL(genuine.headers.get("location") as string).searchParams.get("code")).toMatch(
+			/^mac_/,
+		);
 	});
 
 	test("the page cannot be framed and is not cached", async () => {
