@@ -24,6 +24,12 @@ export const API_VERSION = "1.0.0";
 /** A client's own `X-Request-Id` is kept when it is this tame; otherwise we make one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The services every request path needs; `/ready` is 503 until each one answers. */
+const READY_SERVICES = [
+	...["organizations", "users", "members", "api-keys", "tokens", "sessions", "oauth"],
+	...["customers", "events"],
+];
+
 /** Largest JSON body on ordinary routes (contract: 1 MB, larger is 413). */
 const JSON_LIMIT = "1mb";
 
@@ -266,7 +272,7 @@ const ApiService: ServiceSchema = {
 					.getServiceList({ onlyAvailable: true })
 					.map((s: { name: string }) => s.name),
 			);
-			for (const service of ["organizations", "api-keys", "tokens", "customers", "events"]) {
+			for (const service of READY_SERVICES) {
 				checks[service] = available.has(service) ? "ok" : "unavailable";
 			}
 

@@ -170,6 +170,44 @@ const SessionsService: ServiceSchema = {
 
 	methods: {
 		async login(ctx: Context<unknown, Meta>, params: LoginParams): Promise<SessionAnswer> {
+			const { user, membership } = await this.checkPassword(ctx, params);
+			const role = membership.role as Role;
+			const organizationId = membership.organization_id as string;
+
+			const session = await this.insertSession(ctx, {
+				kind: "password",
+				status: "active",
+				organization_id: organizationId,
+				user_id: user.id,
+				scopes: scopesOfRole(role),
+				device_name: params.device_name ?? null,
+			});
+			const tokens = (await this.issueTokens(ctx, session, true)) as TokenPair;
+			await this.publishAs(ctx, this.authOf(session), "user.login", this.toOutput(session));
+			const name = (user.name as string | null) ?? null;
+
+			return {
+				id: session._id,
+				...tokens,
+				session_id: session._id,
+				user: {
+					id: user.id,
+					email: user.email as string,
+					name,
+					organization_id: organizationId,
+					role,
+				},
+			};
+		},
+
+		/**
+		 * The user and membership behind an email and password, under the failed sign-in
+		 * throttle; one 401 for every failure, so the answer never tells which emails exist.
+		 */
+		async checkPassword(
+			ctx: Context<unknown, Meta>,
+			params: LoginParams,
+		): Promise<{ user: Output; membership: StoredDoc }> {
 			const email = params.email.trim().toLowerCase();
 			const address = ctx.meta.clientIp ?? "unknown";
 			const throttle = this.throttle as LoginThrottle;
@@ -182,43 +220,15 @@ const SessionsService: ServiceSchema = {
 			const memberships: StoredDoc[] = user
 				? await ctx.call("members.ofUser", { user_id: user.id })
 				: [];
-			const membership = memberships.find(
-				(m) =>
-					params.organization_id === undefined ||
-					m.organization_id === params.organization_id,
-			);
+			const wanted = params.organization_id;
+			const membership = memberships.find((m) => !wanted || m.organization_id === wanted);
 			if (!user || !membership) {
 				await throttle.failed(email, address);
-				// One answer for every failure: it must not tell which emails exist.
 				throw unauthorized("The email or password is wrong");
 			}
 			await throttle.succeeded(email);
 
-			const role = membership.role as Role;
-			const session = await this.insertSession(ctx, {
-				kind: "password",
-				status: "active",
-				organization_id: membership.organization_id as string,
-				user_id: user.id,
-				scopes: scopesOfRole(role),
-				device_name: params.device_name ?? null,
-			});
-			const tokens = (await this.issueTokens(ctx, session, true)) as TokenPair;
-			const auth = this.authOf(session);
-			await this.publishAs(ctx, auth, "user.login", this.toOutput(session));
-
-			return {
-				id: session._id,
-				...tokens,
-				session_id: session._id,
-				user: {
-					id: user.id,
-					email: user.email as string,
-					name: (user.name as string | null) ?? null,
-					organization_id: membership.organization_id as string,
-					role,
-				},
-			};
+			return { user, membership };
 		},
 
 		async loadInOrg(auth: Auth, id: unknown): Promise<StoredDoc> {

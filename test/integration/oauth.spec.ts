@@ -83,6 +83,28 @@ async function codeFlow(scope = "customers:read customers:write"): Promise<Token
 	return tokens;
 }
 
+/** A code of the browser leg, and the token request that would exchange it. */
+async function freshCode(): Promise<{ exchange: Record<string, string> }> {
+	const { verifier, challenge } = pkce();
+	const url = oauthClient.authorizationUrl({
+		scope: "customers:read",
+		state: "x",
+		code_challenge: challenge,
+		code_challenge_method: "S256",
+	});
+	const code = new URL(await authorize(url)).searchParams.get("code") as string;
+
+	return {
+		exchange: {
+			grant_type: "authorization_code",
+			code,
+			redirect_uri: REDIRECT,
+			client_id: publicClientId,
+			code_verifier: verifier,
+		},
+	};
+}
+
 function customers(token: string) {
 	return client(node.url, token).get(`/v1/organizations/${owner.organization_id}/customers`);
 }
@@ -215,21 +237,8 @@ describe("authorization code with PKCE", () => {
 	});
 
 	test("a code is single use: its second use fails and revokes what the first issued", async () => {
-		const { verifier, challenge } = pkce();
-		const url = oauthClient.authorizationUrl({
-			scope: "customers:read",
-			state: "x",
-			code_challenge: challenge,
-			code_challenge_method: "S256",
-		});
-		const code = new URL(await authorize(url)).searchParams.get("code") as string;
-		const exchange = {
-			grant_type: "authorization_code",
-			code,
-			redirect_uri: REDIRECT,
-			client_id: publicClientId,
-			code_verifier: verifier,
-		};
+		const { exchange } = await freshCode();
+		const code = exchange.code;
 
 		const first = await form(`${node.url}/v1/auth/oauth/token`, exchange);
 		secrets.push(code, first.json.access_token, first.json.refresh_token);
@@ -243,20 +252,8 @@ describe("authorization code with PKCE", () => {
 	});
 
 	test("a wrong code_verifier is invalid_grant and spends the code", async () => {
-		const { verifier, challenge } = pkce();
-		const url = oauthClient.authorizationUrl({
-			scope: "customers:read",
-			state: "x",
-			code_challenge: challenge,
-			code_challenge_method: "S256",
-		});
-		const code = new URL(await authorize(url)).searchParams.get("code") as string;
-		const base = {
-			grant_type: "authorization_code",
-			code,
-			redirect_uri: REDIRECT,
-			client_id: publicClientId,
-		};
+		const { exchange } = await freshCode();
+		const { code_verifier: verifier, ...base } = exchange;
 
 		const wrong = await form(`${node.url}/v1/auth/oauth/token`, {
 			...base,
