@@ -12,9 +12,10 @@ import type { Body } from "../mixins/resource/body";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Output } from "../mixins/resource/view";
 import type { Auth, Meta, RestContext } from "../models/context";
-import { conflict, forbidden } from "../models/errors";
+import { conflict, forbidden, notFound } from "../models/errors";
 import { Member, type Role, ROLES, scopesOfRole } from "../models/identity";
 import { checkBody } from "./auth/body-check";
+import { hashSecret, newSecret } from "./auth/secrets";
 import { PASSWORD_RULE } from "./users.service";
 
 interface AddParams {
@@ -38,6 +39,16 @@ const checkNewMember = new Validator({ haltOnFirstError: false }).compile({
 	password: { ...PASSWORD_RULE, optional: true },
 	name: { type: "string", max: 200, optional: true },
 });
+
+const checkAcceptance = new Validator({ haltOnFirstError: false }).compile({
+	$$strict: true,
+	token: { type: "string", min: 1, max: 200 },
+	password: PASSWORD_RULE,
+});
+
+/** Invitations are good for a week. */
+const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const INVITATION_PREFIX = "minv_";
 
 const MembersService: ServiceSchema = {
 	name: "members",
@@ -97,17 +108,54 @@ const MembersService: ServiceSchema = {
 						{ field: "email", message: "is already a member", value: email },
 					]);
 
-				const status = body.password ? "active" : "invited";
+				const invitation = body.password ? undefined : newSecret(INVITATION_PREFIX);
 				const stored = await this.insertUnique(ctx, {
 					user_id: userId,
 					email,
 					role: body.role,
-					status,
+					status: invitation ? "invited" : "active",
+					invitation_hash: invitation ? hashSecret(invitation) : null,
+					invitation_expires_at: invitation
+						? new Date(Date.now() + INVITATION_TTL_MS).toISOString()
+						: null,
 				});
 				const out = this.toOutput(stored);
 				await this.publishEvent(ctx, "member.created", out);
 
-				return out;
+				// The invitation's secret leaves the service once, in this answer (for the invitee).
+				return invitation ? { ...out, invitation_token: invitation } : out;
+			},
+		},
+
+		/** `POST /v1/auth/invitations/accept`: the invitee sets (or proves) a password and joins. */
+		acceptInvitation: {
+			scope: false,
+			async handler(ctx: RestContext): Promise<Output> {
+				const body = checkBody<{ token: string; password: string }>(
+					checkAcceptance,
+					ctx.params.body,
+				);
+				const doc: StoredDoc | undefined = await this.storeFindOne({
+					invitation_hash: hashSecret(body.token),
+					status: "invited",
+				});
+				if (!doc || Date.parse(doc.invitation_expires_at as string) <= Date.now())
+					throw notFound("invitation");
+				await ctx.call("users.claim", { id: doc.user_id, password: body.password });
+
+				const userId = doc.user_id as string;
+				ctx.meta.auth = {
+					organization_id: doc.organization_id as string,
+					actor: { type: "user", id: userId },
+					scopes: [],
+					user_id: userId,
+				};
+
+				return this.applyChanges(ctx, doc, {
+					status: "active",
+					invitation_hash: null,
+					invitation_expires_at: null,
+				});
 			},
 		},
 

@@ -114,10 +114,16 @@ export const ROUTES: RestRoute[] = [
 	...resourceRoutes(`${ORG}/customers`, "customers", "customer"),
 
 	...resourceRoutes(`${ORG}/events`, "events", "event", ["list", "get"]),
-	...resourceRoutes(`${ORG}/members`, "members", "member"),
+	...secretOnCreate(resourceRoutes(`${ORG}/members`, "members", "member")),
 	...secretOnCreate(resourceRoutes(`${ORG}/oauth-clients`, "oauth-clients", "OAuth client")),
 
 	...secretOnCreate(resourceRoutes("auth/api-keys", "api-keys", "API key")),
+	{
+		method: "POST",
+		path: "auth/invitations/accept",
+		action: "members.acceptInvitation",
+		summary: "Accept an invitation with its token and a password",
+	},
 	{
 		method: "POST",
 		path: "auth/sessions",

@@ -126,23 +126,45 @@ describe("signing in", () => {
 		).toBe(201);
 	});
 
-	test("an invited member (no password yet) cannot sign in", async () => {
+	test("an invited member cannot sign in until the invitation is accepted with a password", async () => {
 		const email = randomEmail("invited");
-		const invited = await client(node.url, owner.api_key).post(
-			`/v1/organizations/${owner.organization_id}/members`,
-			{ email, role: "member" },
-		);
+		const owners = client(node.url, owner.api_key);
+		const invited = await owners.post(`/v1/organizations/${owner.organization_id}/members`, {
+			email,
+			role: "member",
+		});
+		const token = invited.body.data.invitation_token;
 
 		expect(invited.status).toBe(201);
 		expect(invited.body.data).toMatchObject({ email, role: "member", status: "invited" });
-		expect(
-			(
-				await client(node.url).post("/v1/auth/sessions", {
-					email,
-					password: "anything at all",
-				})
-			).status,
-		).toBe(401);
+		expect(token).toMatch(/^minv_/);
+		const early = await client(node.url).post("/v1/auth/sessions", {
+			email,
+			password: "anything at all",
+		});
+		expect(early.status).toBe(401);
+
+		const password = "my own new password";
+		const wrong = await client(node.url).post("/v1/auth/invitations/accept", {
+			token: "minv_nope",
+			password,
+		});
+		const accepted = await client(node.url).post("/v1/auth/invitations/accept", {
+			token,
+			password,
+		});
+		const again = await client(node.url).post("/v1/auth/invitations/accept", {
+			token,
+			password,
+		});
+
+		expect(wrong.status).toBe(404);
+		expect(accepted.status).toBe(200);
+		expect(accepted.body.data).toMatchObject({ email, status: "active" });
+		expect(JSON.stringify(accepted.body)).not.toContain(token);
+		expect(again.status).toBe(404);
+		const session = await signIn(node.url, email, password);
+		expect(session.user.role).toBe("member");
 	});
 });
 
