@@ -544,11 +544,12 @@ describe("the event log", () => {
 		await api.delete(`${base}/customers/${created.id}`);
 
 		const res = await api.get(
-			`${base}/events?sort=created_at:asc&limit=100&created_after=${encodeURIComponent(since)}`,
+			`${base}/events?sort=created_at:desc,id:desc&limit=100&created_after=${encodeURIComponent(since)}`,
 		);
-		const mine = res.body.data.filter(
-			(e: { data: { object: { id: string } } }) => e.data.object.id === created.id,
-		);
+		// Newest first, so earlier suites' events in the same second cannot push ours off the page.
+		const mine = res.body.data
+			.filter((e: { data: { object: { id: string } } }) => e.data.object.id === created.id)
+			.reverse();
 		const updated = mine.find((e: { type: string }) => e.type === "customer.updated");
 
 		expect(mine.map((e: { type: string }) => e.type)).toEqual([
