@@ -5,9 +5,8 @@
  * Redis under the namespace; and no node logs a password, key or token.
  */
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import Redis from "ioredis";
+import { dataServices } from "../../scripts/node";
 import { leaks, OWNER_PASSWORD, randomEmail, signIn } from "../helpers/auth";
 import {
 	bootstrap,
@@ -30,15 +29,6 @@ let ownerEmail: string;
 let base: string;
 const secrets: string[] = [OWNER_PASSWORD];
 
-function dataServices(): string {
-	return fs
-		.readdirSync(path.join(ROOT, "services"))
-		.filter((f) => f.endsWith(".service.ts"))
-		.map((f) => f.replace(/\.service\.ts$/, ""))
-		.filter((name) => name !== "api")
-		.join(",");
-}
-
 describeWithRedis("identity across two gateway nodes on the Redis transporter", () => {
 	beforeAll(async () => {
 		const env = {
@@ -49,7 +39,11 @@ describeWithRedis("identity across two gateway nodes on the Redis transporter", 
 			LOG_LEVEL: "debug",
 		};
 		nodes.push(
-			await startNode({ ...env, SERVICES: dataServices(), NODE_ID: `${namespace}-data` }),
+			await startNode({
+				...env,
+				SERVICES: dataServices().join(","),
+				NODE_ID: `${namespace}-data`,
+			}),
 		);
 		ownerEmail = randomEmail("owner");
 		owner = bootstrap(env, "Cluster Org", ownerEmail);
