@@ -14,7 +14,6 @@ import {
 	type GatewayNode,
 	type Owner,
 	REDIS_URL,
-	ROOT,
 	startNode,
 	tempDir,
 } from "../helpers/gateway";
