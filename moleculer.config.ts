@@ -6,8 +6,6 @@
 import os from "node:os";
 import type { BrokerOptions } from "moleculer";
 import pino from "pino";
-import { CallCountMiddleware } from "./mixins/call-count.middleware";
-import { ScopesMiddleware } from "./mixins/scopes.middleware";
 import { type Config, config } from "./models/config";
 
 export interface NodeOptions {
@@ -84,11 +82,6 @@ export function brokerOptions(settings: Config = config(), node: NodeOptions = {
 		registry: { strategy: "RoundRobin", preferLocal: true },
 		validator: true,
 		errorHandler: undefined,
-
-		middlewares: [
-			ScopesMiddleware,
-			...(settings.graphqlActionCounts ? [CallCountMiddleware] : []),
-		],
 
 		metrics: { enabled: false },
 		tracing: { enabled: false },

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
 	const settings = config();
 	const clustered = Boolean(settings.transporter);
 	const broker: ServiceBroker = createNode(
+		// stdout carries exactly one JSON line (contract): the transporter's warnings on disconnect would follow it.
 		{ ...settings, logLevel: "error" },
 		clustered ? [] : IDENTITY_SERVICES,
 	);

@@ -4,15 +4,21 @@
  * the domain services behind it.
  */
 import crypto from "node:crypto";
+import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
+import serveStatic from "serve-static";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
 import { ApiError, notFound } from "../models/errors";
 import { etagOf } from "../mixins/resource/view";
+import { clientAddressOf } from "./api/client-address";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
+import { buildOpenApi } from "./api/openapi";
+import { oauthRoutes } from "./api/oauth-route";
 import { GraphqlGateway } from "./api/graphql";
 import { aliases, methodsOf, routeOf } from "./api/routes";
 
@@ -21,6 +27,12 @@ export const API_VERSION = "1.0.0";
 
 /** A client's own `X-Request-Id` is kept when it is this tame; otherwise we make one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The services every request path needs; `/ready` is 503 until each one answers. */
+const READY_SERVICES = [
+	...["organizations", "users", "members", "api-keys", "tokens", "sessions", "oauth"],
+	...["customers", "events"],
+];
 
 /** Largest JSON body on ordinary routes (contract: 1 MB, larger is 413). */
 const JSON_LIMIT = "1mb";
@@ -64,7 +76,44 @@ const ApiService: ServiceSchema = {
 		ip: config().host,
 		// Routes are declared one by one in api/routes.ts; nothing is exposed by action name.
 		routes: [
+			// OAuth and /.well-known: form bodies and RFC 6749 errors (services/api/oauth-route.ts).
+			...oauthRoutes(),
+			// Uploads and imports: no body parser; the action streams the body (limit per route).
 			{
+				// Two routes share `/v1`; moleculer-web tells them apart by name only.
+				name: "v1-raw",
+				path: "/v1",
+				mappingPolicy: "restrict",
+				autoAliases: false,
+				mergeParams: false,
+				bodyParsers: false,
+				aliases: aliases(true),
+				logging: true,
+				callOptions: { timeout: 0 },
+				onBeforeCall(
+					this: ApiThis,
+					ctx: Context<RestParams, Meta>,
+					_route: unknown,
+					req: Req,
+				) {
+					return this.guard(ctx, req);
+				},
+				onAfterCall(
+					this: ApiThis,
+					ctx: Context<RestParams, Meta>,
+					_route: unknown,
+					req: Req,
+					res: Res,
+					data: unknown,
+				) {
+					return this.envelope(ctx, req, res, data);
+				},
+				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
+					this.sendApiError(req, res, err);
+				},
+			},
+			{
+				name: "v1",
 				path: "/v1",
 				mappingPolicy: "restrict",
 				autoAliases: false,
@@ -100,10 +149,28 @@ const ApiService: ServiceSchema = {
 				path: "/",
 				mappingPolicy: "restrict",
 				autoAliases: false,
-				aliases: { "GET health": "api.health", "GET ready": "api.ready" },
+				aliases: {
+					"GET health": "api.health",
+					"GET ready": "api.ready",
+					"GET openapi.json": "api.openapi",
+				},
 				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
 					this.sendApiError(req, res, err);
 				},
+			},
+			{
+				// The API reference UI, served from node_modules (no CDN); its page is public/docs/.
+				path: "/docs",
+				use: [
+					serveStatic(path.resolve(__dirname, "..", "public", "docs"), {
+						index: "index.html",
+					}),
+					serveStatic(path.dirname(require.resolve("swagger-ui-dist/package.json")), {
+						index: false,
+					}),
+				],
+				mappingPolicy: "restrict",
+				autoAliases: false,
 			},
 		],
 		assets: { folder: "public", options: { index: "index.html", dotfiles: "ignore" } },
@@ -113,8 +180,13 @@ const ApiService: ServiceSchema = {
 			res: ServerResponse,
 		) {
 			const requestId = requestIdOf(req);
+			const userAgent = req.headers["user-agent"];
 			options.requestID = requestId;
-			options.meta = { requestId };
+			options.meta = {
+				requestId,
+				clientIp: clientAddressOf(req, config().trustProxy),
+				...(typeof userAgent === "string" ? { userAgent: userAgent.slice(0, 300) } : {}),
+			};
 			res.setHeader("X-Request-Id", requestId);
 		},
 		onError(this: ApiThis, req: Req, res: Res, err: unknown) {
@@ -131,6 +203,15 @@ const ApiService: ServiceSchema = {
 	},
 
 	actions: {
+		openapi: {
+			scope: false,
+			handler(): Record<string, unknown> {
+				this.openapiDocument ??= buildOpenApi(API_VERSION);
+
+				return this.openapiDocument;
+			},
+		},
+
 		health: {
 			scope: false,
 			handler(): { status: string } {
@@ -155,7 +236,9 @@ const ApiService: ServiceSchema = {
 	methods: {
 		/** Media type, credential and tenancy: what the gateway decides before an action runs. */
 		async guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void> {
-			if (
+			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
+			if (route?.rawBody) this.rawBodyGuard(ctx, req, route.bodyLimit);
+			else if (
 				(req.method === "POST" || req.method === "PUT" || req.method === "PATCH") &&
 				hasBody(req) &&
 				!isJson(req)
@@ -172,13 +255,33 @@ const ApiService: ServiceSchema = {
 			if (orgId !== undefined && orgId !== auth.organization_id) throw notFound("resource");
 			// Scopes are checked where the action runs (mixins/scopes.middleware.ts), for every entry point.
 
+			ctx.meta.publicUrl = config().publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
 			const ifMatch = req.headers["if-match"];
 			if (typeof ifMatch === "string") req.$params.if_match = ifMatch;
 		},
 
+		/**
+		 * A streamed body: a declared length over the route's limit is 413 before any byte is
+		 * read; the action counts the rest (chunked bodies) and learns the media type here.
+		 */
+		rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit = 1024 * 1024): void {
+			const length = Number(req.headers["content-length"] ?? Number.NaN);
+			if (length > limit)
+				throw new ApiError("PAYLOAD_TOO_LARGE", `The body is larger than ${limit} bytes`);
+			ctx.meta.upload = {
+				// Kept as sent: a multipart boundary is case-sensitive.
+				content_type: String(req.headers["content-type"] ?? ""),
+				content_length: Number.isFinite(length) ? length : undefined,
+				limit,
+			};
+		},
+
 		/** The contract's success envelope, with ETag and Location for single resources. */
 		envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown {
+			// Downloads and exports stream as they are, with the type the action chose.
+			if (data instanceof Readable) return data;
 			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
+			if (route?.noStore) res.setHeader("Cache-Control", "no-store");
 			const meta = {
 				timestamp: new Date().toISOString(),
 				version: API_VERSION,
@@ -256,7 +359,7 @@ const ApiService: ServiceSchema = {
 					.getServiceList({ onlyAvailable: true })
 					.map((s: { name: string }) => s.name),
 			);
-			for (const service of ["organizations", "api-keys", "customers", "events"]) {
+			for (const service of READY_SERVICES) {
 				checks[service] = available.has(service) ? "ok" : "unavailable";
 			}
 
@@ -273,6 +376,7 @@ const ApiService: ServiceSchema = {
 
 type ApiThis = ThisType<unknown> & {
 	guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void>;
+	rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit?: number): void;
 	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown;
 	sendApiError(req: Req, res: Res, err: unknown): void;
 	logger: { error(...args: unknown[]): void };

@@ -79,12 +79,14 @@ export function operationParts(m: GraphqlModel, ops: Operation[], options: Opera
 	return { query, mutation, resolvers: { Query, Mutation } };
 }
 
-/** `{ params: { id }, if_match }` for a write on one record, `expectedVersion` as its ETag. */
-function target(id: string, expectedVersion: unknown): Record<string, unknown> {
+/** `{ params, if_match }` for one record: `expectedVersion` becomes its ETag. */
+function target(id: string, expectedVersion: unknown, singleton = false): Record<string, unknown> {
 	const ifMatch =
 		typeof expectedVersion === "number" ? etagOf({ id, version: expectedVersion }) : undefined;
+	// The caller's organization is `/organizations/{org_id}` over REST: the same path params.
+	const params = singleton ? { org_id: id } : { id };
 
-	return { params: { id }, ...(ifMatch ? { if_match: ifMatch } : {}) };
+	return { params, ...(ifMatch ? { if_match: ifMatch } : {}) };
 }
 
 function bulkOut(m: GraphqlModel, result: BulkResult): Row {
@@ -131,10 +133,9 @@ function allActions(m: GraphqlModel, options: OperationOptions, read: string, wr
 			scope: read,
 			visibility: "public",
 			async handler(this: ResourceThis, ctx: GqlContext): Promise<Row> {
-				return toGraphql(
-					m,
-					(await rest(ctx, "get", target(idOf(ctx, this), null))) as Output,
-				);
+				const params = target(idOf(ctx, this), null, options.singleton);
+
+				return toGraphql(m, (await rest(ctx, "get", params)) as Output);
 			},
 		},
 		graphqlList: {
@@ -161,7 +162,8 @@ function allActions(m: GraphqlModel, options: OperationOptions, read: string, wr
 			visibility: "public",
 			async handler(this: ResourceThis, ctx: GqlContext): Promise<Row> {
 				const body = toRestBody(m, ctx.params.input as Record<string, unknown>);
-				const params = { ...target(idOf(ctx, this), ctx.params.expectedVersion), body };
+				const version = ctx.params.expectedVersion;
+				const params = { ...target(idOf(ctx, this), version, options.singleton), body };
 
 				return toGraphql(m, (await rest(ctx, "update", params)) as Output);
 			},

@@ -173,6 +173,8 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 			const auth = await authenticate(ctx, credentialOf(req.headers));
 			ctx.meta.auth = auth;
 			await limitGraphql(auth);
+			// As over REST: actions that hand out links (document shares) build them on it.
+			ctx.meta.publicUrl = config().publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
 			if (config().graphqlActionCounts && ctx.requestID) startCounting(ctx.requestID);
 		},
 

@@ -2,10 +2,8 @@
  * A two-process cluster on the Redis transporter, in its own namespace: a gateway node running
  * only `api` and a data node running every other service (SERVICES split).
  */
+import { dataServices } from "../../scripts/node";
 import { type GatewayNode, REDIS_URL, startNode, tempDir } from "./gateway";
-
-export const DATA_SERVICES =
-	"organizations,users,members,api-keys,events,customers,customer-contacts,customer-interactions";
 
 export interface SplitCluster {
 	/** TRANSPORTER and NAMESPACE, for `bootstrap` against the running cluster. */
@@ -20,7 +18,8 @@ export async function startSplitCluster(): Promise<SplitCluster> {
 		TRANSPORTER: REDIS_URL,
 		NAMESPACE: `t-${Math.random().toString(36).slice(2, 10)}`,
 	};
-	const data = await startNode({ ...env, SERVICES: DATA_SERVICES, DATA_DIR: tempDir() });
+	const services = dataServices().join(",");
+	const data = await startNode({ ...env, SERVICES: services, DATA_DIR: tempDir() });
 	const gateway = await startNode({ ...env, SERVICES: "api", DATA_DIR: tempDir() });
 
 	return {

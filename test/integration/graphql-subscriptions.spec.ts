@@ -8,6 +8,7 @@ import crypto from "node:crypto";
 import net from "node:net";
 import type { Client as WsClient } from "graphql-ws";
 import { bootstrap, type GatewayNode, type Owner, startNode, tempDir } from "../helpers/gateway";
+import { connected, Inbox, request, socketTo } from "../helpers/sockets";
 import {
 	graphqlClient,
 	type GraphqlRequest,
@@ -150,6 +151,7 @@ test("over WebSocket the same limits and scopes apply as over HTTP", async () =>
 });
 
 test("a WebSocket upgrade to another path is left open for its owner, not aborted", async () => {
+	// No one on this node owns the path: whoever would, finds the socket untouched.
 	const raw = net.connect(node.port, "127.0.0.1");
 	let bytes = 0;
 	let closed = false;
@@ -159,7 +161,7 @@ test("a WebSocket upgrade to another path is left open for its owner, not aborte
 	const key = crypto.randomBytes(16).toString("base64");
 	await new Promise<void>((resolve) =>
 		raw.write(
-			"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+			"GET /another-ws-endpoint HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
 				`Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: ${key}\r\n` +
 				"Sec-WebSocket-Version: 13\r\n\r\n",
 			() => resolve(),
@@ -177,4 +179,25 @@ test("a WebSocket upgrade to another path is left open for its owner, not aborte
 	expect(bytes).toBe(0);
 	expect(closed).toBe(false);
 	raw.destroy();
+});
+
+test("socket.io connects on the same port while GraphQL subscriptions are live; both get the event", async () => {
+	const customerId = await newCustomer(gqlA, "Two protocols");
+	const sub = subscribe(socket(a.api_key), INTERACTIONS, { c: customerId });
+	await repeatUntil(
+		() => sub.received.length > 0,
+		() => interaction(gqlA, customerId),
+	);
+	const io = await connected(socketTo(node.url, { token: a.api_key }));
+	const inbox = new Inbox(io);
+	await request(io, "subscribe", { types: ["customer_interaction.created"] });
+
+	const seen = sub.received.length;
+	const created = await interaction(gqlA, customerId, "Both");
+	const id = created.body.data.createCustomerInteraction.id;
+	await inbox.waitFor((events) => events.some((e) => e.data.object.id === id));
+	await until(() => sub.received.length > seen);
+	io.close();
+
+	expect(sub.received.length).toBe(seen + 1);
 });
