@@ -7,7 +7,7 @@ import type { Field } from "../../models/entity";
 import { validationError } from "../../models/errors";
 import type { Page } from "../resource.mixin";
 import { cursorTowards, type RawQuery } from "../resource/query";
-import { camel, enumName, type FieldModel, type GraphqlModel, snake } from "./model";
+import { camel, enumName, enumValue, type FieldModel, type GraphqlModel, snake } from "./model";
 
 type Row = Record<string, unknown>;
 
@@ -56,7 +56,7 @@ function restValue(field: Field, value: unknown): unknown {
 
 		return field.type === "date" ? iso.slice(0, 10) : iso;
 	}
-	if (field.type === "enum" && typeof value === "string") return value.toLowerCase();
+	if (field.type === "enum" && typeof value === "string") return enumValue(field.values, value);
 
 	return value;
 }

@@ -23,9 +23,17 @@ export function pascal(name: string): string {
 	return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** A stored enum value as a GraphQL enum value (contract: `mid_market` → `MID_MARKET`). */
+/**
+ * A stored enum value as a GraphQL enum value (contract: `mid_market` → `MID_MARKET`); what a
+ * GraphQL name cannot hold becomes `_` (`invoice.overdue` → `INVOICE_OVERDUE`).
+ */
 export function enumName(value: string): string {
-	return value.toUpperCase();
+	return value.toUpperCase().replace(/[^A-Z0-9_]/g, "_");
+}
+
+/** The stored value behind a GraphQL enum value, among the field's `values`. */
+export function enumValue(values: readonly string[], name: string): string {
+	return values.find((v) => enumName(v) === name) ?? name.toLowerCase();
 }
 
 /** A field the service adds to its rows, or a GraphQL type for an entity field other than JSON. */

@@ -17,16 +17,18 @@ export interface StepMutation {
 	/** The id argument's name (default `id`; the design document has `quoteId`, `leadId`). */
 	idArg?: string;
 	/**
-	 * When the step answers another entity's row (a quote's `convert` answers the new order):
-	 * its type, and the service whose `graphqlByIds` shapes it.
+	 * When the mutation answers another entity (`convertQuoteToOrder` answers the new order):
+	 * its type, the service whose `graphqlByIds` shapes it, and the field of the step's answer
+	 * holding its id (default `id`; a converted quote names its order in `order_id`).
 	 */
-	returns?: { typeName: string; service: string };
+	returns?: { typeName: string; service: string; idField?: string };
 }
 
 interface StepParams {
 	step: string;
 	idArg: string;
 	via?: string;
+	viaField?: string;
 	input?: Record<string, unknown>;
 }
 
@@ -50,7 +52,12 @@ export function stepParts(m: GraphqlModel, steps: Record<string, StepMutation>) 
 	});
 	const resolvers = Object.fromEntries(
 		Object.entries(steps).map(([name, s]) => {
-			const params = { step: s.action, idArg: s.idArg ?? "id", via: s.returns?.service };
+			const params = {
+				step: s.action,
+				idArg: s.idArg ?? "id",
+				via: s.returns?.service,
+				viaField: s.returns?.idField,
+			};
 
 			return [name, { action: "graphqlStep", params }];
 		}),
@@ -77,9 +84,10 @@ export function stepActions(
 				step: { type: "enum", values: [...new Set(declared.map((s) => s.action))] },
 				idArg: "string",
 				via: { type: "enum", values: [...new Set(services)], optional: true },
+				viaField: { type: "string", optional: true },
 			},
 			async handler(ctx: StepContext): Promise<Row | null> {
-				const { step, idArg, via, input, ...rest } = ctx.params;
+				const { step, idArg, via, viaField = "id", input, ...rest } = ctx.params;
 				const { [idArg]: id, ...args } = rest;
 				const body = restArgs({ ...args, ...input });
 				const out: Output = await ctx.call(`${m.entity.plural}.${step}`, {
@@ -88,7 +96,7 @@ export function stepActions(
 				});
 				if (!via) return toGraphql(m, out);
 				const [row]: Array<Row | null> = await ctx.call(`${via}.graphqlByIds`, {
-					keys: [out.id],
+					keys: [String(out[viaField])],
 				});
 
 				return row;

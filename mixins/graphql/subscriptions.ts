@@ -9,7 +9,7 @@ import type { Context } from "moleculer";
 import type { Meta } from "../../models/context";
 import type { DomainEvent } from "../events.mixin";
 import { toGraphql } from "./convert";
-import { type GraphqlModel, pascal } from "./model";
+import { enumValue, type GraphqlModel, pascal } from "./model";
 
 export interface SubscriptionSpec {
 	/** Event types that feed it (`customer_interaction.created`). */
@@ -62,8 +62,9 @@ function matches(
 		const wanted = argAt(args, path);
 		if (wanted === undefined || wanted === null) continue;
 		// The object holds REST values; GraphQL enum arguments are their UPPER_CASE names.
+		const enumValues = m.enums[field]?.values;
 		const values = (Array.isArray(wanted) ? wanted : [wanted]).map((v) =>
-			m.enums[field] && typeof v === "string" ? v.toLowerCase() : v,
+			enumValues && typeof v === "string" ? enumValue(enumValues, v) : v,
 		);
 		if (!values.includes(object[field])) return false;
 	}

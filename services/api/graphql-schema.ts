@@ -41,6 +41,26 @@ type PageInfo {
 	endCursor: String
 }
 
+"A priced line of an order, quote or invoice (models/line-items.ts), money in major units"
+type LineItem {
+	productId: ID
+	sku: String
+	name: String
+	quantity: Int!
+	unitPrice: Float!
+	discount: Float
+	total: Float!
+}
+
+"A line as sent: the unit price defaults to the product's, the discount is a fraction (0.15)"
+input LineItemInput {
+	productId: ID
+	description: String
+	quantity: Int!
+	unitPrice: Float
+	discount: Float
+}
+
 enum BulkItemStatus {
 	CREATED
 	UPDATED
