@@ -10,6 +10,7 @@ import MongoAdapter from "moleculer-db-adapter-mongo";
 import type { ServiceSchema } from "moleculer";
 import { config } from "../models/config";
 import { ApiError } from "../models/errors";
+import { readCache } from "./resource/cache";
 import type { SortSpec, StoreQuery } from "./resource/query";
 
 export interface StoreOptions {
@@ -132,7 +133,10 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 
 			async storeInsert(doc: StoredDoc): Promise<StoredDoc> {
 				try {
-					return await this.adapter.insert(doc);
+					const stored = await this.adapter.insert(doc);
+					await this.invalidateReads(doc.organization_id);
+
+					return stored;
 				} catch (err) {
 					// A unique index (MongoDB) caught a race the service's own check could not.
 					if ((err as { code?: number }).code === 11000)
@@ -142,12 +146,28 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 			},
 
 			/** Applies `$set` to the documents matching `query`; returns how many changed. */
-			storeUpdate(query: StoreQuery, set: Record<string, unknown>): Promise<number> {
-				return this.adapter.updateMany(query, { $set: set });
+			async storeUpdate(query: StoreQuery, set: Record<string, unknown>): Promise<number> {
+				const count: number = await this.adapter.updateMany(query, { $set: set });
+				if (count) await this.invalidateReads(query.organization_id);
+
+				return count;
 			},
 
-			storeRemove(query: StoreQuery): Promise<number> {
-				return this.adapter.removeMany(query);
+			async storeRemove(query: StoreQuery): Promise<number> {
+				const count: number = await this.adapter.removeMany(query);
+				if (count) await this.invalidateReads(query.organization_id);
+
+				return count;
+			},
+
+			/**
+			 * Cached reads of this service for the organization (all of them when the write named
+			 * none) are unreachable once this returns, on every node: a write is acknowledged after.
+			 */
+			invalidateReads(org: unknown): Promise<void> {
+				const cache = readCache(this.broker, settings.cacheTtlSeconds);
+
+				return cache.invalidate(typeof org === "string" ? org : undefined, this.name);
 			},
 		},
 

@@ -31,6 +31,8 @@ export interface Meta {
 	$statusCode?: number;
 	$location?: string;
 	$responseHeaders?: Record<string, string>;
+	/** false: read from the store, not the cache (the client sent `Cache-Control: no-cache`). */
+	$cache?: boolean;
 }
 
 /** The params of an action reached over REST: path parameters, query string and body. */

@@ -5,7 +5,7 @@
  */
 import crypto from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Context, ServiceSchema } from "moleculer";
+import type { Context, ServiceMethods, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
@@ -14,7 +14,19 @@ import { hasScope } from "../models/identity";
 import { etagOf } from "../mixins/resource/view";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
-import { aliases, methodsOf, routeOf } from "./api/routes";
+import {
+	beginIdempotent,
+	type Claim,
+	completeIdempotent,
+	IDEMPOTENCY_HEADER,
+	isClaim,
+	releaseIdempotent,
+	REPLAYED_HEADER,
+	type StoredResponse,
+} from "./api/idempotency";
+import { hasRateLimitHeaders, limitRequest } from "./api/rate-limit";
+import { closeSharedRedis, sharedRedis } from "./api/redis";
+import { aliases, costOf, methodsOf, routeOf } from "./api/routes";
 
 /** Version reported in every envelope's `meta`. */
 export const API_VERSION = "1.0.0";
@@ -22,14 +34,14 @@ export const API_VERSION = "1.0.0";
 /** A client's own `X-Request-Id` is kept when it is this tame; otherwise we make one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Largest JSON body on ordinary routes (contract: 1 MB, larger is 413). */
-const JSON_LIMIT = "1mb";
-
 type Req = IncomingMessage & {
 	$ctx: Context<RestParams, Meta>;
 	$params: RestParams;
 	$action?: { name: string; scope?: string | false };
 	$alias?: { method: string; path: string };
+	/** The Idempotency-Key this request holds, or the answer it replays. */
+	$claim?: Claim;
+	$replay?: StoredResponse;
 	parsedUrl?: string;
 	originalUrl?: string;
 };
@@ -54,6 +66,52 @@ function isJson(req: IncomingMessage): boolean {
 	return type === "application/json" || type.endsWith("+json");
 }
 
+function isApiPath(req: Req): boolean {
+	return (req.originalUrl ?? req.url ?? "").startsWith("/v1/");
+}
+
+/** The `/v1` routes with one body limit (contract: 1 MB, bulk and import routes 50 MB). */
+function v1Route(largeBody: boolean) {
+	return {
+		path: "/v1",
+		mappingPolicy: "restrict",
+		autoAliases: false,
+		mergeParams: false,
+		bodyParsers: {
+			json: {
+				limit: largeBody ? config().maxBulkBodyBytes : config().maxBodyBytes,
+				strict: true,
+			},
+		},
+		aliases: aliases(largeBody),
+		// Client errors are the client's; they are logged at debug, never at error.
+		logging: true,
+		callOptions: { timeout: config().requestTimeoutMs },
+		onBeforeCall(
+			this: ApiThis,
+			ctx: Context<RestParams, Meta>,
+			_route: unknown,
+			req: Req,
+			res: Res,
+		) {
+			return this.guard(ctx, req, res);
+		},
+		onAfterCall(
+			this: ApiThis,
+			ctx: Context<RestParams, Meta>,
+			_route: unknown,
+			req: Req,
+			res: Res,
+			data: unknown,
+		) {
+			return this.envelope(ctx, req, res, data);
+		},
+		onError(this: ApiThis, req: Req, res: Res, err: unknown) {
+			this.sendApiError(req, res, err);
+		},
+	};
+}
+
 const ApiService: ServiceSchema = {
 	name: "api",
 	mixins: [ApiGateway],
@@ -63,38 +121,8 @@ const ApiService: ServiceSchema = {
 		ip: config().host,
 		// Routes are declared one by one in api/routes.ts; nothing is exposed by action name.
 		routes: [
-			{
-				path: "/v1",
-				mappingPolicy: "restrict",
-				autoAliases: false,
-				mergeParams: false,
-				bodyParsers: { json: { limit: JSON_LIMIT, strict: true } },
-				aliases: aliases(),
-				// Client errors are the client's; they are logged at debug, never at error.
-				logging: true,
-				callOptions: { timeout: config().requestTimeoutMs },
-				onBeforeCall(
-					this: ApiThis,
-					ctx: Context<RestParams, Meta>,
-					_route: unknown,
-					req: Req,
-				) {
-					return this.guard(ctx, req);
-				},
-				onAfterCall(
-					this: ApiThis,
-					ctx: Context<RestParams, Meta>,
-					_route: unknown,
-					req: Req,
-					res: Res,
-					data: unknown,
-				) {
-					return this.envelope(ctx, req, res, data);
-				},
-				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
-					this.sendApiError(req, res, err);
-				},
-			},
+			v1Route(true),
+			v1Route(false),
 			{
 				path: "/",
 				mappingPolicy: "restrict",
@@ -124,9 +152,9 @@ const ApiService: ServiceSchema = {
 		logResponse: "debug",
 		logRequestParams: null,
 		logResponseData: null,
-		// Slow clients may not hold sockets open: headers within 10 s, a whole request within 60 s.
-		httpServerTimeout: 120_000,
-		requestTimeout: 60_000,
+		// Slow clients may not hold sockets open (see `started` for the header and idle limits).
+		httpServerTimeout: 2 * config().httpRequestTimeoutMs,
+		requestTimeout: config().httpRequestTimeoutMs,
 	},
 
 	actions: {
@@ -152,8 +180,11 @@ const ApiService: ServiceSchema = {
 	},
 
 	methods: {
-		/** Credential, tenancy, scope and media type: everything decided before an action runs. */
-		async guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void> {
+		/**
+		 * Credential, rate limit, tenancy, scope, media type and idempotency: everything decided
+		 * before an action runs.
+		 */
+		async guard(ctx: Context<RestParams, Meta>, req: Req, res: Res): Promise<void> {
 			if (
 				(req.method === "POST" || req.method === "PUT" || req.method === "PATCH") &&
 				hasBody(req) &&
@@ -161,11 +192,20 @@ const ApiService: ServiceSchema = {
 			) {
 				throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
 			}
+			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
+			const cost = costOf(route, req.$params.query);
 			const scope = req.$action?.scope;
-			if (scope === false) return;
+			if (scope === false) return limitRequest(req, res, undefined, cost);
 
-			const auth: Auth = await authenticate(ctx, credentialOf(req.headers));
+			// A refused credential counts against the client's address, so guessing keys is limited too.
+			const auth: Auth = await authenticate(ctx, credentialOf(req.headers)).catch(
+				async (err) => {
+					await limitRequest(req, res, undefined);
+					throw err;
+				},
+			);
 			ctx.meta.auth = auth;
+			await limitRequest(req, res, auth, cost);
 
 			const orgId = req.$params.params?.org_id;
 			if (orgId !== undefined && orgId !== auth.organization_id) throw notFound("resource");
@@ -174,10 +214,74 @@ const ApiService: ServiceSchema = {
 
 			const ifMatch = req.headers["if-match"];
 			if (typeof ifMatch === "string") req.$params.if_match = ifMatch;
+			// RFC 9111 `no-cache`: the client wants the store's answer, not a cached one.
+			if (req.headers["cache-control"]?.includes("no-cache")) ctx.meta.$cache = false;
+			await this.claimIdempotencyKey(ctx, req);
 		},
 
-		/** The contract's success envelope, with ETag and Location for single resources. */
-		envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown {
+		/** Claims the POST's Idempotency-Key, or finds the answer to replay instead of the action. */
+		async claimIdempotencyKey(ctx: Context<RestParams, Meta>, req: Req): Promise<void> {
+			const key = req.headers[IDEMPOTENCY_HEADER];
+			if (req.method !== "POST" || typeof key !== "string") return;
+			const found = await beginIdempotent(ctx, ctx.meta.auth as Auth, {
+				method: req.method,
+				url: req.originalUrl ?? req.url ?? "",
+				body: req.$params.body,
+				key,
+			});
+			if (isClaim(found)) req.$claim = found;
+			else req.$replay = found;
+		},
+
+		/** moleculer-web's call of the route's action; a replayed request does not call it again. */
+		callAction(route: unknown, action: string, req: Req, res: Res, params: unknown) {
+			if (!req.$replay)
+				return (ApiGateway.methods as ServiceMethods).callAction.call(
+					this,
+					route,
+					action,
+					req,
+					res,
+					params,
+				);
+			const replay = req.$replay;
+			res.writeHead(replay.status, {
+				...replay.headers,
+				"Content-Type": "application/json; charset=utf-8",
+				[REPLAYED_HEADER]: "true",
+			});
+			res.end(replay.body);
+
+			return true;
+		},
+
+		/** The contract's success envelope, kept for replays when the request has an idempotency key. */
+		async envelope(
+			ctx: Context<RestParams, Meta>,
+			req: Req,
+			res: Res,
+			data: unknown,
+		): Promise<unknown> {
+			const body = this.successBody(ctx, req, res, data);
+			const claim = req.$claim;
+			if (!claim) return body;
+			const headers: Record<string, string> = {};
+			const etag = res.getHeader("ETag");
+			if (typeof etag === "string") headers.ETag = etag;
+			if (ctx.meta.$location) headers.Location = ctx.meta.$location;
+			const response = {
+				status: ctx.meta.$statusCode ?? 200,
+				headers,
+				body: JSON.stringify(body),
+			};
+			await completeIdempotent(ctx, claim, response);
+			req.$claim = undefined;
+
+			return body;
+		},
+
+		/** `success`, `data` (and `pagination`), `meta`; ETag and Location for single resources. */
+		successBody(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown {
 			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
 			const meta = {
 				timestamp: new Date().toISOString(),
@@ -204,7 +308,30 @@ const ApiService: ServiceSchema = {
 			return { success: true, data, meta };
 		},
 
+		/**
+		 * Every `/v1` answer carries the rate-limit fields: one refused before the credential was
+		 * read (unknown route, bad body) counts against the client's address.
+		 */
 		sendApiError(req: Req, res: Res, err: unknown): void {
+			if (req.$claim) this.releaseClaim(req.$ctx, req.$claim);
+			if (res.headersSent || hasRateLimitHeaders(res) || !isApiPath(req)) {
+				this.writeApiError(req, res, err);
+
+				return;
+			}
+			limitRequest(req, res, undefined).then(
+				() => this.writeApiError(req, res, err),
+				(limited: unknown) => this.writeApiError(req, res, limited),
+			);
+		},
+
+		releaseClaim(ctx: Context<RestParams, Meta>, claim: Claim): void {
+			releaseIdempotent(ctx, claim).catch((err: Error) =>
+				this.logger.warn(`Could not free an idempotency key: ${err.message}`),
+			);
+		},
+
+		writeApiError(req: Req, res: Res, err: unknown): void {
 			let error = toApiError(err);
 			const path = (req.originalUrl ?? req.url ?? "").split("?")[0];
 			if (error.type === "NOT_FOUND" && error.message === "No such route") {
@@ -259,6 +386,10 @@ const ApiService: ServiceSchema = {
 			for (const service of ["organizations", "api-keys", "customers", "events"]) {
 				checks[service] = available.has(service) ? "ok" : "unavailable";
 			}
+			const redis = sharedRedis();
+			if (redis)
+				checks.redis =
+					(await redis.ping().catch(() => "")) === "PONG" ? "ok" : "unavailable";
 
 			return checks;
 		},
@@ -266,16 +397,19 @@ const ApiService: ServiceSchema = {
 
 	started() {
 		const server = this.server as import("node:http").Server;
-		server.headersTimeout = 10_000;
-		server.keepAliveTimeout = 5_000;
+		server.headersTimeout = config().headersTimeoutMs;
+		server.keepAliveTimeout = config().keepAliveTimeoutMs;
+	},
+
+	async stopped() {
+		await closeSharedRedis();
 	},
 };
 
 type ApiThis = ThisType<unknown> & {
-	guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void>;
-	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown;
+	guard(ctx: Context<RestParams, Meta>, req: Req, res: Res): Promise<void>;
+	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): Promise<unknown>;
 	sendApiError(req: Req, res: Res, err: unknown): void;
-	logger: { error(...args: unknown[]): void };
 };
 
 export default ApiService;

@@ -17,7 +17,18 @@ export interface RestRoute {
 	summary: string;
 	/** Body is taken raw (uploads, CSV imports) instead of parsed as JSON. */
 	rawBody?: boolean;
+	/** Units of the caller's hourly rate limit one call takes (default 1; see COST). */
+	cost?: number;
+	/** Takes bodies up to MAX_BULK_BODY_BYTES instead of MAX_BODY_BYTES (bulk and import). */
+	largeBody?: boolean;
 }
+
+/**
+ * What the heavier routes cost in rate-limit units (the design document's per-endpoint quotas):
+ * a bulk call does up to 1,000 writes, an import or export walks a whole collection, a text
+ * search (`q`) scans rather than uses an index.
+ */
+export const COST = { bulk: 10, import: 20, export: 10, search: 5 } as const;
 
 const ORG = "organizations/:org_id";
 
@@ -91,18 +102,24 @@ export const ROUTES: RestRoute[] = [
 		path: `${ORG}/customers/bulk`,
 		action: "customers.bulkCreate",
 		summary: "Create up to 1,000 customers",
+		cost: COST.bulk,
+		largeBody: true,
 	},
 	{
 		method: "PUT",
 		path: `${ORG}/customers/bulk`,
 		action: "customers.bulkUpdate",
 		summary: "Update up to 1,000 customers",
+		cost: COST.bulk,
+		largeBody: true,
 	},
 	{
 		method: "DELETE",
 		path: `${ORG}/customers/bulk`,
 		action: "customers.bulkRemove",
 		summary: "Delete up to 1,000 customers",
+		cost: COST.bulk,
+		largeBody: true,
 	},
 	...resourceRoutes(`${ORG}/customers`, "customers", "customer"),
 
@@ -130,14 +147,29 @@ export function methodsOf(urlPath: string): Method[] {
 	return [...new Set(PATTERNS.filter((p) => p.regexp.test(urlPath)).map((p) => p.route.method))];
 }
 
-/** moleculer-web aliases: `"GET organizations/:org_id/customers": "customers.list"`. */
-export function aliases(): Record<string, string> {
-	return Object.fromEntries(ROUTES.map((r) => [`${r.method} ${r.path}`, r.action]));
+/**
+ * moleculer-web aliases: `"GET organizations/:org_id/customers": "customers.list"`; those of
+ * the routes with large bodies or of the others, since the body limit is set per gateway route.
+ */
+export function aliases(largeBody = false): Record<string, string> {
+	return Object.fromEntries(
+		ROUTES.filter((r) => Boolean(r.largeBody) === largeBody).map((r) => [
+			`${r.method} ${r.path}`,
+			r.action,
+		]),
+	);
 }
 
-/** The route an alias answers for, so the gateway knows its success status. */
-export function routeOf(method: string, aliasPath: string): RestRoute | undefined {
-	const path = aliasPath.replace(/^\/+/, "");
+const BY_ALIAS = new Map(ROUTES.map((r) => [`${r.method} ${r.path}`, r]));
 
-	return ROUTES.find((r) => r.method === method && r.path === path);
+/** The route an alias answers for, so the gateway knows its success status and cost. */
+export function routeOf(method: string, aliasPath: string): RestRoute | undefined {
+	return BY_ALIAS.get(`${method} ${aliasPath.replace(/^\/+/, "")}`);
+}
+
+/** Rate-limit units of one call: the route's cost, or a search's when it searches text. */
+export function costOf(route: RestRoute | undefined, query: Record<string, unknown> = {}): number {
+	const cost = route?.cost ?? 1;
+
+	return query.q === undefined ? cost : Math.max(cost, COST.search);
 }
