@@ -73,6 +73,8 @@ function isApiPath(req: Req): boolean {
 /** The `/v1` routes with one body limit (contract: 1 MB, bulk and import routes 50 MB). */
 function v1Route(largeBody: boolean) {
 	return {
+		// Distinct names let two routes share the path (moleculer-web replaces same-path routes).
+		name: largeBody ? "v1-large-bodies" : "v1",
 		path: "/v1",
 		mappingPolicy: "restrict",
 		autoAliases: false,

@@ -85,7 +85,14 @@ export function bootstrap(
 	});
 	if (result.status !== 0) throw new Error(`bootstrap failed: ${result.stderr}`);
 
-	return JSON.parse(result.stdout.trim().split("\n").pop() as string) as Owner;
+	// In a cluster the transporter may log its disconnection after the JSON line.
+	const line = result.stdout
+		.trim()
+		.split("\n")
+		.reverse()
+		.find((l) => l.includes('"api_key"'));
+
+	return JSON.parse(line ?? "null") as Owner;
 }
 
 async function waitFor(
