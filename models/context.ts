@@ -22,6 +22,8 @@ export interface Auth {
 	session_id?: string;
 	/** The caller's rate limit per hour (plan quota or the key's own override). */
 	rate_limit_per_hour?: number;
+	/** When the credential stops being valid (RFC 3339), if it does; caches never outlive it. */
+	expires_at?: string;
 }
 
 export interface Meta {

@@ -70,6 +70,13 @@ export interface ReadCache {
 	read<T>(read: CachedRead, load: () => Promise<T>): Promise<T>;
 	/** Makes every cached read of `collection` for `org` (or for all organizations) unreachable. */
 	invalidate(org: string | undefined, collection: string): Promise<void>;
+	/**
+	 * The generations of `collections` for `org`, as one string: it changes with every write to
+	 * them. For caches kept elsewhere (the gateway's credential cache) that must never outlive one.
+	 */
+	stamp(org: string, collections: readonly string[]): Promise<string>;
+	/** Whether every node reads the same generations (Redis cacher, or a single process). */
+	shared: boolean;
 }
 
 function generationKey(collection: string, org: string): string {
@@ -89,14 +96,21 @@ function createReadCache(broker: ServiceBroker, ttlSeconds: number): ReadCache {
 			: memoryGenerations();
 
 	return {
+		shared: Boolean(cacher?.client) || !broker.transit,
+
+		stamp(org, collections) {
+			const keys: string[] = [];
+			for (const c of collections)
+				keys.push(generationKey(c, org), generationKey(c, ALL_ORGANIZATIONS));
+
+			return generations.read(keys).then((gens) => gens.join("."));
+		},
+
 		async read<T>(read: CachedRead, load: () => Promise<T>): Promise<T> {
 			if (!cacher || ttlSeconds === 0) return load();
 			const { org, collection } = read;
-			const keys: string[] = [];
-			for (const c of [collection, ...read.embeds])
-				keys.push(generationKey(c, org), generationKey(c, ALL_ORGANIZATIONS));
-			const gens = await generations.read(keys);
-			const key = `res:${collection}:${org}:${gens.join(".")}:${digest(read.what)}`;
+			const gens = await this.stamp(org, [collection, ...read.embeds]);
+			const key = `res:${collection}:${org}:${gens}:${digest(read.what)}`;
 			const hit = read.fresh ? null : await cacher.get(key);
 			if (hit !== null && hit !== undefined) return hit as T;
 			const value = await load();
@@ -106,7 +120,6 @@ function createReadCache(broker: ServiceBroker, ttlSeconds: number): ReadCache {
 		},
 
 		async invalidate(org, collection) {
-			if (!cacher || ttlSeconds === 0) return;
 			await generations.bump(generationKey(collection, org ?? ALL_ORGANIZATIONS));
 		},
 	};

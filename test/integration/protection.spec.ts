@@ -220,6 +220,29 @@ describe("Idempotency-Key", () => {
 	});
 });
 
+describe("credentials seen before", () => {
+	test("a revoked key is refused on the very next request", async () => {
+		const created = await api.post("/v1/auth/api-keys", { name: "to revoke" });
+		const key = client(node.url, created.body.data.key);
+		expect((await key.get(`${base}/customers`)).status).toBe(200);
+		expect((await key.get(`${base}/customers`)).status).toBe(200);
+
+		await api.delete(`/v1/auth/api-keys/${created.body.data.id}`);
+
+		expect((await key.get(`${base}/customers`)).status).toBe(401);
+	});
+
+	test("a key's new rate limit applies on the very next request", async () => {
+		const created = await api.post("/v1/auth/api-keys", { name: "to slow down" });
+		const key = client(node.url, created.body.data.key);
+		expect((await key.get(`${base}/customers`)).headers.get("x-ratelimit-limit")).toBe("10000");
+
+		await api.patch(`/v1/auth/api-keys/${created.body.data.id}`, { rate_limit_per_hour: 7 });
+
+		expect((await key.get(`${base}/customers`)).headers.get("x-ratelimit-limit")).toBe("7");
+	});
+});
+
 describe("cached reads", () => {
 	test("a read after a write sees the write, for the resource, lists and embedded relations", async () => {
 		const created = (await api.post(`${base}/customers`, { name: "Cached Co", segment: "smb" }))
