@@ -48,10 +48,12 @@ async function graphqlProbe(url: string, key: string): Promise<string | undefine
 async function main(): Promise<void> {
 	const { seconds, connections } = options();
 	const started = Date.now();
+	let gatewayPid: number | undefined;
 	const load = (over: Partial<LoadOptions> & { url: string }): LoadOptions => ({
 		connections,
 		seconds,
 		warmupSeconds: 2,
+		pid: gatewayPid,
 		...over,
 	});
 
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
 	const dataDir = tempDir("mantis-bench-");
 	const owner = bootstrapOrg(dataDir);
 	const gateway: Server = await startGateway(dataDir, { WEBHOOK_ALLOW_PRIVATE: "true" });
+	gatewayPid = gateway.pid;
 	const notes: string[] = [];
 	const figures: Figure[] = [];
 	try {
@@ -73,10 +76,9 @@ async function main(): Promise<void> {
 
 		// 2. The yardstick, measured alone so it has the same CPU the gateway gets.
 		const baselineServer = await startBaseline(customerJson);
-		const baseline = await measure(load({ url: baselineServer.url }));
+		const baseline = await measure(load({ url: baselineServer.url, pid: baselineServer.pid }));
 		await baselineServer.stop();
 		figures.push({ name: "node:http baseline (same JSON)", ...baseline });
-		const rps = baseline.requests_per_second;
 
 		// 3. The REST scenarios; writes come last so the reads see the seeded store.
 		const noCache = { ...headers, "cache-control": "no-cache" };
@@ -113,7 +115,7 @@ async function main(): Promise<void> {
 			],
 		];
 		for (const [name, opts, target] of rest) {
-			figures.push(judge({ name, target, ...(await measure(opts)) }, rps));
+			figures.push(judge({ name, target, ...(await measure(opts)) }, baseline));
 		}
 
 		// 4. GraphQL, when this branch has it.
@@ -131,7 +133,7 @@ async function main(): Promise<void> {
 				headers: { ...headers, "content-type": "application/json" },
 				body,
 			});
-			figures.push(judge({ ...graphql, ...(await measure(opts)) }, rps));
+			figures.push(judge({ ...graphql, ...(await measure(opts)) }, baseline));
 		}
 
 		// 5. Scenarios other parts of the platform bring as their own scripts.

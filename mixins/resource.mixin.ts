@@ -22,6 +22,7 @@ import { type Body, bodyChecker } from "./resource/body";
 import { readCache } from "./resource/cache";
 import { KeyedLock } from "./resource/keyed-lock";
 import {
+	combineClauses,
 	encodeCursor,
 	keysetAfter,
 	type ListQuery,
@@ -72,8 +73,11 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 	const uniqueFields = Object.entries(entity.fields)
 		.filter(([, f]) => f.unique)
 		.map(([n]) => n);
+	// Filterable refs and enums are indexed too: they are what lists are filtered by.
 	const indexes = Object.entries(entity.fields)
-		.filter(([, f]) => f.index || f.unique || (f.type === "ref" && f.filter))
+		.filter(
+			([, f]) => f.index || f.unique || ((f.type === "ref" || f.type === "enum") && f.filter),
+		)
 		.map(([n]) => n);
 	const locks = new KeyedLock();
 
@@ -477,7 +481,10 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				}
 				const forward = query.cursor.direction === "next";
 				const sort = forward ? query.sort : reverseSort(query.sort);
-				const filter = { $and: [query.filter, keysetAfter(sort, query.cursor.values)] };
+				const filter = combineClauses([
+					query.filter,
+					keysetAfter(sort, query.cursor.values),
+				]);
 				const docs: StoredDoc[] = await this.storeFind(filter, {
 					sort,
 					limit: query.limit + 1,

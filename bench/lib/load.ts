@@ -3,6 +3,7 @@
  * a short warm-up (JIT, caches, connection set-up are not what we measure).
  */
 import autocannon from "autocannon";
+import { cpuSeconds } from "./processes";
 
 export interface LoadOptions {
 	url: string;
@@ -12,6 +13,8 @@ export interface LoadOptions {
 	connections: number;
 	seconds: number;
 	warmupSeconds: number;
+	/** The server's pid, to measure the CPU time it spends per request. */
+	pid?: number;
 }
 
 export interface LoadResult {
@@ -21,6 +24,11 @@ export interface LoadResult {
 	requests: number;
 	non_2xx: number;
 	errors: number;
+	/**
+	 * Server CPU time per answered request. On a machine shared with other work this is the
+	 * steadier figure: contention lowers requests per second, not the CPU one request costs.
+	 */
+	cpu_us_per_request?: number;
 }
 
 function fire(opts: LoadOptions, seconds: number): Promise<autocannon.Result> {
@@ -36,9 +44,16 @@ function fire(opts: LoadOptions, seconds: number): Promise<autocannon.Result> {
 
 export async function measure(opts: LoadOptions): Promise<LoadResult> {
 	if (opts.warmupSeconds > 0) await fire(opts, opts.warmupSeconds);
+	const cpuBefore = opts.pid ? cpuSeconds(opts.pid) : undefined;
 	const result = await fire(opts, opts.seconds);
+	const cpuAfter = opts.pid ? cpuSeconds(opts.pid) : undefined;
+	const cpu =
+		cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0
+			? Math.round(((cpuAfter - cpuBefore) * 1e6) / result.requests.total)
+			: undefined;
 
 	return {
+		cpu_us_per_request: cpu,
 		requests_per_second: Math.round(result.requests.average),
 		p50_ms: result.latency.p50,
 		p99_ms: result.latency.p99,

@@ -28,6 +28,19 @@ export function residentMiB(pid: number): number | undefined {
 	}
 }
 
+/** CPU time (user + system) a process has used so far, in seconds, from /proc (Linux). */
+export function cpuSeconds(pid: number): number | undefined {
+	try {
+		// Fields after the command name: utime and stime are the 12th and 13th (clock ticks, 100/s).
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+		const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+
+		return (Number(fields[11]) + Number(fields[12])) / 100;
+	} catch {
+		return undefined;
+	}
+}
+
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;

@@ -16,6 +16,8 @@ export interface Target {
 export interface Figure extends Partial<LoadResult> {
 	name: string;
 	ratio?: number;
+	/** Baseline CPU per request over this scenario's: the ratio an idle machine would show. */
+	cpu_ratio?: number;
 	target?: Target;
 	met?: boolean;
 	skipped?: string;
@@ -23,16 +25,24 @@ export interface Figure extends Partial<LoadResult> {
 	extra?: Record<string, unknown>;
 }
 
-export function judge(figure: Figure, baselineRps: number): Figure {
+export function judge(figure: Figure, baseline: LoadResult): Figure {
 	if (figure.requests_per_second === undefined) return figure;
-	const ratio = Math.round((figure.requests_per_second / baselineRps) * 1000) / 1000;
+	const ratio = round3(figure.requests_per_second / baseline.requests_per_second);
+	const cpu_ratio =
+		figure.cpu_us_per_request && baseline.cpu_us_per_request
+			? round3(baseline.cpu_us_per_request / figure.cpu_us_per_request)
+			: undefined;
 	const target = figure.target;
 	const met = target
 		? (target.ratio === undefined || ratio >= target.ratio) &&
 			(target.p99_ms === undefined || (figure.p99_ms ?? Infinity) < target.p99_ms)
 		: undefined;
 
-	return { ...figure, ratio, met };
+	return { ...figure, ratio, cpu_ratio, met };
+}
+
+function round3(x: number): number {
+	return Math.round(x * 1000) / 1000;
 }
 
 function pct(ratio: number | undefined): string {
@@ -50,10 +60,22 @@ function targetText(target: Target | undefined): string {
 
 /** A plain-text table for the terminal. */
 export function table(figures: Figure[]): string {
-	const rows = [["scenario", "req/s", "p50 ms", "p99 ms", "of node:http", "target", "met"]];
+	const rows = [
+		[
+			"scenario",
+			"req/s",
+			"p50 ms",
+			"p99 ms",
+			"of node:http",
+			"CPU µs/req",
+			"by CPU",
+			"target",
+			"met",
+		],
+	];
 	for (const f of figures) {
 		if (f.skipped) {
-			rows.push([f.name, "skipped", f.skipped, "", "", "", ""]);
+			rows.push([f.name, "skipped", f.skipped, "", "", "", "", "", ""]);
 			continue;
 		}
 		rows.push([
@@ -62,6 +84,8 @@ export function table(figures: Figure[]): string {
 			String(f.p50_ms ?? ""),
 			String(f.p99_ms ?? ""),
 			pct(f.ratio),
+			String(f.cpu_us_per_request ?? ""),
+			pct(f.cpu_ratio),
 			targetText(f.target),
 			f.met === undefined ? "" : f.met ? "yes" : "NO",
 		]);

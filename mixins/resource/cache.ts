@@ -83,9 +83,9 @@ function generationKey(collection: string, org: string): string {
 	return `gen:${collection}:${org}`;
 }
 
-/** A short, fixed-length stand-in for long read descriptions (ids, filters, projections). */
+/** A fixed-length stand-in for long read descriptions; short ones are cheaper kept as they are. */
 function digest(what: string): string {
-	return what.length <= 64 ? what : crypto.createHash("sha1").update(what).digest("base64url");
+	return what.length <= 256 ? what : crypto.createHash("sha1").update(what).digest("base64url");
 }
 
 function createReadCache(broker: ServiceBroker, ttlSeconds: number): ReadCache {

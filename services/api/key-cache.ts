@@ -43,7 +43,9 @@ export async function authenticateKey(ctx: Context, key: string): Promise<Auth> 
 	const cache = readCache(ctx.broker, config().cacheTtlSeconds);
 	if (!cache.shared) return lookup(ctx, key);
 	// Entries are found by a digest: the node's memory holds no usable key.
-	const id = crypto.createHash("sha256").update(key).digest("base64url");
+	const id = crypto.hash
+		? crypto.hash("sha256", key, "base64url")
+		: crypto.createHash("sha256").update(key).digest("base64url");
 	const now = Date.now();
 	const entry = entries.get(id);
 	if (entry && entry.until > now) {
