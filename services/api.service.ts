@@ -15,14 +15,11 @@ import { etagOf } from "../mixins/resource/view";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
 import {
-	beginIdempotent,
-	type Claim,
-	completeIdempotent,
-	IDEMPOTENCY_HEADER,
-	isClaim,
-	releaseIdempotent,
-	REPLAYED_HEADER,
-	type StoredResponse,
+	claimFromRequest,
+	type IdempotentHttpRequest,
+	keepResponse,
+	releaseFromRequest,
+	sendReplay,
 } from "./api/idempotency";
 import { hasRateLimitHeaders, limitRequest } from "./api/rate-limit";
 import { closeSharedRedis, sharedRedis } from "./api/redis";
@@ -36,14 +33,11 @@ export const API_VERSION = "1.0.0";
 /** A client's own `X-Request-Id` is kept when it is this tame; otherwise we make one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-type Req = IncomingMessage & {
+type Req = IdempotentHttpRequest & {
 	$ctx: Context<RestParams, Meta>;
 	$params: RestParams;
 	$action?: { name: string; scope?: string | false };
 	$alias?: { method: string; path: string };
-	/** The Idempotency-Key this request holds, or the answer it replays. */
-	$claim?: Claim;
-	$replay?: StoredResponse;
 	parsedUrl?: string;
 	originalUrl?: string;
 };
@@ -108,7 +102,7 @@ function v1Route(largeBody: boolean) {
 		) {
 			return this.guard(ctx, req, res);
 		},
-		onAfterCall(
+		async onAfterCall(
 			this: ApiThis,
 			ctx: Context<RestParams, Meta>,
 			_route: unknown,
@@ -116,7 +110,10 @@ function v1Route(largeBody: boolean) {
 			res: Res,
 			data: unknown,
 		) {
-			return this.envelope(ctx, req, res, data);
+			const body = this.envelope(ctx, req, res, data);
+			await keepResponse(ctx, req, res, body);
+
+			return body;
 		},
 		onError(this: ApiThis, req: Req, res: Res, err: unknown) {
 			this.sendApiError(req, res, err);
@@ -229,21 +226,7 @@ const ApiService: ServiceSchema = {
 			if (typeof ifMatch === "string") req.$params.if_match = ifMatch;
 			// RFC 9111 `no-cache`: the client wants the store's answer, not a cached one.
 			if (req.headers["cache-control"]?.includes("no-cache")) ctx.meta.$cache = false;
-			await this.claimIdempotencyKey(ctx, req);
-		},
-
-		/** Claims the POST's Idempotency-Key, or finds the answer to replay instead of the action. */
-		async claimIdempotencyKey(ctx: Context<RestParams, Meta>, req: Req): Promise<void> {
-			const key = req.headers[IDEMPOTENCY_HEADER];
-			if (req.method !== "POST" || typeof key !== "string") return;
-			const found = await beginIdempotent(ctx, ctx.meta.auth as Auth, {
-				method: req.method,
-				url: req.originalUrl ?? req.url ?? "",
-				body: req.$params.body,
-				key,
-			});
-			if (isClaim(found)) req.$claim = found;
-			else req.$replay = found;
+			await claimFromRequest(ctx, req);
 		},
 
 		/** moleculer-web's call of the route's action; a replayed request does not call it again. */
@@ -257,44 +240,13 @@ const ApiService: ServiceSchema = {
 					res,
 					params,
 				);
-			const replay = req.$replay;
-			res.writeHead(replay.status, {
-				...replay.headers,
-				"Content-Type": "application/json; charset=utf-8",
-				[REPLAYED_HEADER]: "true",
-			});
-			res.end(replay.body);
+			sendReplay(res, req.$replay);
 
 			return true;
 		},
 
-		/** The contract's success envelope, kept for replays when the request has an idempotency key. */
-		async envelope(
-			ctx: Context<RestParams, Meta>,
-			req: Req,
-			res: Res,
-			data: unknown,
-		): Promise<unknown> {
-			const body = this.successBody(ctx, req, res, data);
-			const claim = req.$claim;
-			if (!claim) return body;
-			const headers: Record<string, string> = {};
-			const etag = res.getHeader("ETag");
-			if (typeof etag === "string") headers.ETag = etag;
-			if (ctx.meta.$location) headers.Location = ctx.meta.$location;
-			const response = {
-				status: ctx.meta.$statusCode ?? 200,
-				headers,
-				body: JSON.stringify(body),
-			};
-			await completeIdempotent(ctx, claim, response);
-			req.$claim = undefined;
-
-			return body;
-		},
-
-		/** `success`, `data` (and `pagination`), `meta`; ETag and Location for single resources. */
-		successBody(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown {
+		/** The contract's success envelope, with ETag and Location for single resources. */
+		envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown {
 			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
 			const meta = {
 				timestamp: new Date().toISOString(),
@@ -326,7 +278,7 @@ const ApiService: ServiceSchema = {
 		 * read (unknown route, bad body) counts against the client's address.
 		 */
 		sendApiError(req: Req, res: Res, err: unknown): void {
-			if (req.$claim) this.releaseClaim(req.$ctx, req.$claim);
+			if (req.$ctx) releaseFromRequest(req.$ctx, req);
 			if (res.headersSent || hasRateLimitHeaders(res) || !isApiPath(req)) {
 				this.writeApiError(req, res, err);
 
@@ -335,12 +287,6 @@ const ApiService: ServiceSchema = {
 			limitRequest(req, res, undefined).then(
 				() => this.writeApiError(req, res, err),
 				(limited: unknown) => this.writeApiError(req, res, limited),
-			);
-		},
-
-		releaseClaim(ctx: Context<RestParams, Meta>, claim: Claim): void {
-			releaseIdempotent(ctx, claim).catch((err: Error) =>
-				this.logger.warn(`Could not free an idempotency key: ${err.message}`),
 			);
 		},
 
@@ -421,7 +367,7 @@ const ApiService: ServiceSchema = {
 
 type ApiThis = ThisType<unknown> & {
 	guard(ctx: Context<RestParams, Meta>, req: Req, res: Res): Promise<void>;
-	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): Promise<unknown>;
+	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown;
 	sendApiError(req: Req, res: Res, err: unknown): void;
 };
 

@@ -10,6 +10,7 @@
  * `idempotency-keys` service.
  */
 import crypto from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "moleculer";
 import { config } from "../../models/config";
 import type { Auth, Meta } from "../../models/context";
@@ -111,7 +112,7 @@ function keyDetail(key: string, message: string) {
  * Claims the request's key. Returns the claim to complete or release, or the first request's
  * response to replay; throws 400 (malformed key), 409 (still running) or 422 (another body).
  */
-export async function beginIdempotent(
+async function beginIdempotent(
 	ctx: Context<unknown, Meta>,
 	auth: Auth,
 	request: IdempotentRequest,
@@ -146,12 +147,11 @@ export async function beginIdempotent(
 	return found.response;
 }
 
-export function isClaim(value: Claim | StoredResponse): value is Claim {
+function isClaim(value: Claim | StoredResponse): value is Claim {
 	return "fingerprint" in value;
 }
 
-/** Keeps the successful response for replays. */
-export function completeIdempotent(
+function completeIdempotent(
 	ctx: Context<unknown, Meta>,
 	claim: Claim,
 	response: StoredResponse,
@@ -159,7 +159,75 @@ export function completeIdempotent(
 	return storeOf(ctx).complete(claim.id, claim.fingerprint, response);
 }
 
-/** Frees the key of a request that failed, so the client may retry it. */
-export function releaseIdempotent(ctx: Context<unknown, Meta>, claim: Claim): Promise<void> {
+function releaseIdempotent(ctx: Context<unknown, Meta>, claim: Claim): Promise<void> {
 	return storeOf(ctx).release(claim.id);
+}
+
+/** What the gateway keeps on a request while its key is claimed or replayed. */
+export interface IdempotentHttpRequest extends IncomingMessage {
+	originalUrl?: string;
+	$params: { body?: unknown };
+	$claim?: Claim;
+	$replay?: StoredResponse;
+}
+
+/** Claims a POST's `Idempotency-Key`, or marks the request to be answered by a replay. */
+export async function claimFromRequest(
+	ctx: Context<unknown, Meta>,
+	req: IdempotentHttpRequest,
+): Promise<void> {
+	const key = req.headers[IDEMPOTENCY_HEADER];
+	if (req.method !== "POST" || typeof key !== "string" || !ctx.meta.auth) return;
+	const found = await beginIdempotent(ctx, ctx.meta.auth, {
+		method: req.method,
+		url: req.originalUrl ?? req.url ?? "",
+		body: req.$params.body,
+		key,
+	});
+	if (isClaim(found)) req.$claim = found;
+	else req.$replay = found;
+}
+
+/** The first answer again, marked as a replay. */
+export function sendReplay(res: ServerResponse, replay: StoredResponse): void {
+	res.writeHead(replay.status, {
+		...replay.headers,
+		"Content-Type": "application/json; charset=utf-8",
+		[REPLAYED_HEADER]: "true",
+	});
+	res.end(replay.body);
+}
+
+/**
+ * Keeps a successful answer for replays. If that fails the client still gets its answer (the
+ * write happened); the key stays held until its lock expires, so a quick retry is 409, not a
+ * second write.
+ */
+export async function keepResponse(
+	ctx: Context<unknown, Meta>,
+	req: IdempotentHttpRequest,
+	res: ServerResponse,
+	body: unknown,
+): Promise<void> {
+	const claim = req.$claim;
+	if (!claim) return;
+	req.$claim = undefined;
+	const headers: Record<string, string> = {};
+	const etag = res.getHeader("ETag");
+	if (typeof etag === "string") headers.ETag = etag;
+	if (ctx.meta.$location) headers.Location = ctx.meta.$location;
+	const response = { status: ctx.meta.$statusCode ?? 200, headers, body: JSON.stringify(body) };
+	await completeIdempotent(ctx, claim, response).catch((err: Error) =>
+		ctx.broker.logger.warn(`Could not keep an idempotent response: ${err.message}`),
+	);
+}
+
+/** Frees the key of a request that failed, so the client may retry it. */
+export function releaseFromRequest(ctx: Context<unknown, Meta>, req: IdempotentHttpRequest): void {
+	const claim = req.$claim;
+	if (!claim) return;
+	req.$claim = undefined;
+	releaseIdempotent(ctx, claim).catch((err: Error) =>
+		ctx.broker.logger.warn(`Could not free an idempotency key: ${err.message}`),
+	);
 }
