@@ -65,6 +65,14 @@ export function consumeAddress(address: string, cost = 1): Promise<RateLimitStat
 	return take(`address:${address}`, config().anonymousRateLimitPerHour, cost);
 }
 
+/**
+ * Takes units of any named quota shared by all nodes, e.g. failed sign-ins per account
+ * (`consumeSubject("login:" + email, 10)`); the same sliding window and the same state.
+ */
+export function consumeSubject(subject: string, limit: number, cost = 1): Promise<RateLimitState> {
+	return take(subject, limit, cost);
+}
+
 /** Forgets a subject's counts (`subjectOf`, or `key:<api key id>`). */
 export function resetLimit(subject: string): Promise<void> {
 	return counters().reset(subject);
