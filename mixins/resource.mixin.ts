@@ -230,8 +230,9 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 
 			/**
 			 * A read through the cache (mixins/resource/cache.ts): keyed by the organization, the
-			 * generations of this collection and of those it embeds, and everything asked
-			 * (ids, filters, `fields`, `include`), so no caller sees what another could not.
+			 * generations of this collection and of those it embeds, the caller's scopes and
+			 * everything asked (ids, filters, `fields`, `include`), so no caller sees what
+			 * another could not.
 			 */
 			cachedRead<T>(
 				ctx: Context<RestParams | Record<string, unknown>, Meta>,
@@ -250,7 +251,8 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 					org: this.orgOf(ctx),
 					collection: this.name as string,
 					embeds,
-					what: `${action}:${JSON.stringify(ctx.params)}`,
+					// The caller's scopes too: a hook may show more to some callers than to others.
+					what: `${action}:${ctx.meta.auth?.scopes.join(",")}:${JSON.stringify(ctx.params)}`,
 					fresh: ctx.meta.$cache === false,
 				};
 
