@@ -12,7 +12,13 @@ export const SEED_CUSTOMERS = 1000;
 const SEGMENTS = ["enterprise", "mid_market", "smb", "startup", "individual"];
 /** Well above what a run sends, well inside what the API accepts for `rate_limit_per_hour`. */
 const BENCH_KEY_LIMIT = 10_000_000;
-const NORTHWIND_DIR = path.resolve(ROOT, "..", "shared", "data", "northwind");
+/** The data set beside the repository (`../shared`), or beside the folder of worktrees. */
+const NORTHWIND_DIR =
+	process.env.BENCH_NORTHWIND_DIR ??
+	[path.resolve(ROOT, ".."), path.resolve(ROOT, "..", "..")]
+		.map((dir) => path.join(dir, "shared", "data", "northwind"))
+		.find((dir) => fs.existsSync(dir)) ??
+	path.resolve(ROOT, "..", "shared", "data", "northwind");
 
 export function bootstrapOrg(dataDir: string): Owner {
 	return bootstrap({ DATA_DIR: dataDir }, "Bench Trading", undefined, "enterprise");
