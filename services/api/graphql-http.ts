@@ -46,7 +46,7 @@ function mediaType(req: IncomingMessage): string | undefined {
  * Batching off, and Apollo's CSRF prevention: a POST must be JSON and a GET must carry a header
  * a browser cannot send cross-site without a preflight (and no non-JSON media type).
  */
-export function checkTransport(req: Req): void {
+export function checkTransport(req: Req): Operation {
 	if (req.method !== "GET" && req.method !== "POST") {
 		throw new ApiError("METHOD_NOT_ALLOWED", `${req.method} is not allowed here`, {
 			headers: { Allow: "GET, POST" },
@@ -69,34 +69,56 @@ export function checkTransport(req: Req): void {
 			[{ field: "body", message: "must be one operation, not a batch" }],
 			"Batched operations are not accepted; send one operation per request",
 		);
-	checkOperation(req);
+
+	return checkOperation(req);
+}
+
+/** What a request asks to run (the document is parsed later, by the server). */
+export interface Operation {
+	query: string;
+	operationName?: string;
+	variables?: Record<string, unknown>;
+}
+
+function operationOf(req: Req): Partial<Operation> & Record<string, unknown> {
+	if (req.method === "POST") return (req.body ?? {}) as Record<string, unknown>;
+	const params = Object.fromEntries(new URLSearchParams((req.url ?? "").split("?")[1] ?? ""));
+	let variables: unknown;
+	try {
+		variables = params.variables ? JSON.parse(params.variables) : undefined;
+	} catch {
+		// Malformed variables: the server reports them.
+	}
+
+	return { ...params, variables: variables as Record<string, unknown> | undefined };
 }
 
 /**
  * The operation is there, and a GET only reads. Apollo would refuse both too, but in plain
  * text; refused here they carry the catalogue's code like every other error.
  */
-function checkOperation(req: Req): void {
-	const params =
-		req.method === "POST"
-			? ((req.body ?? {}) as Record<string, unknown>)
-			: Object.fromEntries(new URLSearchParams((req.url ?? "").split("?")[1] ?? ""));
-	const query = params.query;
+function checkOperation(req: Req): Operation {
+	const params = operationOf(req);
+	const { query } = params;
 	if (typeof query !== "string" || query.trim() === "")
 		throw validationError([{ field: "query", message: "must be a GraphQL document" }]);
-	if (req.method !== "GET") return;
-	let operation: OperationDefinitionNode | null | undefined;
+	const operationName =
+		typeof params.operationName === "string" ? params.operationName : undefined;
+	const operation: Operation = { query, operationName, variables: params.variables };
+	if (req.method !== "GET") return operation;
+	let definition: OperationDefinitionNode | null | undefined;
 	try {
-		const name = typeof params.operationName === "string" ? params.operationName : undefined;
-		operation = getOperationAST(parse(query), name);
+		definition = getOperationAST(parse(query), operationName);
 	} catch {
 		// A syntax error: Apollo reports it in GraphQL's own terms.
-		return;
+		return operation;
 	}
-	if (operation && operation.operation !== "query")
+	if (definition && definition.operation !== "query")
 		throw new ApiError("METHOD_NOT_ALLOWED", "A GET runs queries only; send this as a POST", {
 			headers: { Allow: "POST" },
 		});
+
+	return operation;
 }
 
 export const plugins = [

@@ -6,7 +6,9 @@
  */
 import {
 	type DocumentNode,
+	type FieldNode,
 	type FragmentDefinitionNode,
+	getOperationAST,
 	getNamedType,
 	getNullableType,
 	GraphQLError,
@@ -14,14 +16,16 @@ import {
 	isLeafType,
 	isListType,
 	Kind,
+	type OperationDefinitionNode,
+	parse,
 	type ValidationContext,
 	type ValidationRule,
 	visit,
 } from "graphql";
 import depthLimit from "graphql-depth-limit";
 import { type ComplexityEstimator, getComplexity } from "graphql-query-complexity";
-import type { Auth } from "../../models/context";
 import { ApiError } from "../../models/errors";
+import { COST } from "./routes";
 
 export const MAX_DEPTH = 10;
 export const MAX_COST = 1000;
@@ -158,10 +162,43 @@ export function checkCost(
 }
 
 /**
- * The caller's share of the hourly quota for one GraphQL request or WebSocket operation; the
- * only place GraphQL spends rate-limit units (HTTP and WebSocket both call it).
+ * Units of the hourly quota one operation spends (contract: rate limits), priced like REST:
+ * each root field as one call, a bulk mutation as a bulk route, a text search as a search.
+ * REST, GraphQL and socket.io then take them from the same `consume(auth, units)`.
  */
-export async function limitGraphql(_auth: Auth): Promise<void> {
-	// TODO(#8): spend one unit through the shared limiter (`consume(auth)`) and answer
-	// RATE_LIMITED with its headers, as the REST guard does, once that limiter is on main.
+export function quotaUnits(
+	query: string | DocumentNode,
+	operationName?: string | null,
+	variables?: Record<string, unknown> | null,
+): number {
+	let operation: OperationDefinitionNode | null | undefined;
+	try {
+		const document = typeof query === "string" ? parse(query) : query;
+		operation = getOperationAST(document, operationName ?? undefined);
+	} catch {
+		// Refused later as a syntax error; the attempt still costs a call.
+		return 1;
+	}
+	if (!operation) return 1;
+	const units = operation.selectionSet.selections.map((selection) =>
+		selection.kind === Kind.FIELD ? fieldUnits(selection, variables ?? {}) : 1,
+	);
+
+	return Math.max(
+		1,
+		units.reduce((sum, n) => sum + n, 0),
+	);
+}
+
+function fieldUnits(field: FieldNode, variables: Record<string, unknown>): number {
+	if (/^bulk[A-Z]/.test(field.name.value)) return COST.bulk;
+	if (field.name.value === "search") return COST.search;
+	const filter = field.arguments?.find((a) => a.name.value === "filter")?.value;
+	const searches =
+		filter?.kind === Kind.OBJECT
+			? filter.fields.some((f) => f.name.value === "q" && f.value.kind !== Kind.NULL)
+			: filter?.kind === Kind.VARIABLE &&
+				(variables[filter.name.value] as { q?: unknown } | undefined)?.q != null;
+
+	return searches ? COST.search : 1;
 }

@@ -28,15 +28,20 @@ import type { LoggerInstance, ServiceBroker } from "moleculer";
 import { WebSocketServer } from "ws";
 import { config } from "../../models/config";
 import type { Auth } from "../../models/context";
-import { forbidden, toApiError } from "../../models/errors";
+import { type ApiError, forbidden, toApiError } from "../../models/errors";
 import { hasScope } from "../../models/identity";
+import { clientAddressOf } from "./client-address";
 import { authenticate } from "./credentials";
 import { formatGraphqlError } from "./graphql-errors";
-import { checkCost, LIMIT_RULES, limitGraphql } from "./graphql-limits";
+import { checkCost, LIMIT_RULES, quotaUnits } from "./graphql-limits";
+import { consume, consumeAddress, rateLimitedError } from "./rate-limit";
 
 export const GRAPHQL_PATH = "/graphql";
-/** Close codes of the graphql-ws protocol we use. */
-const UNAUTHORIZED = 4401;
+/** How a refused connection is closed: graphql-ws's 4401, 4429 for a spent quota, else 1011. */
+const CLOSE_CODES: Partial<Record<ApiError["type"], number>> = {
+	UNAUTHORIZED: 4401,
+	RATE_LIMITED: 4429,
+};
 const UNAVAILABLE = 1011;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 const MAX_REASON_BYTES = 100;
@@ -54,6 +59,21 @@ function bearer(params: Record<string, unknown> | undefined): string | undefined
 	const match = typeof value === "string" ? /^Bearer\s+(\S+)\s*$/i.exec(value) : null;
 
 	return match?.[1];
+}
+
+/**
+ * Why a connection is refused. A refused credential counts against the client's address, as
+ * over REST, and once that quota is spent the answer is RATE_LIMITED.
+ */
+async function refusalOf(err: unknown, request: IncomingMessage): Promise<ApiError> {
+	const api = toApiError(err);
+	if (api.type !== "UNAUTHORIZED") return api;
+	const quota = await consumeAddress(clientAddressOf(request, config().trustProxy)).catch(
+		// Without the shared counters the refusal stands as it is.
+		() => undefined,
+	);
+
+	return quota?.retryAfterSeconds === undefined ? api : rateLimitedError(quota);
 }
 
 /** A Moleculer context for one operation (or, without `auth`, for authenticating). */
@@ -130,7 +150,10 @@ async function prepare(
 		checkCost(schema, document, payload.variables ?? undefined, payload.operationName);
 		const refused = refusedScopes(host, document, auth, payload.operationName ?? undefined);
 		if (refused.length) throw forbidden(`This credential lacks the ${refused[0]} scope`);
-		await limitGraphql(auth);
+		// Each operation spends the caller's quota like one HTTP request would.
+		const units = quotaUnits(document, payload.operationName, payload.variables);
+		const quota = await consume(auth, units);
+		if (quota.retryAfterSeconds !== undefined) throw rateLimitedError(quota);
 	} catch (err) {
 		return asGraphqlErrors(err);
 	}
@@ -158,14 +181,14 @@ export function attachGraphqlWs(host: SubscriptionHost, server: Server): () => P
 
 					return true;
 				} catch (err) {
-					const api = toApiError(err);
-					const unauthorized = api.type === "UNAUTHORIZED";
-					if (!unauthorized) host.logger.warn(`GraphQL socket refused: ${api.message}`);
+					const api = await refusalOf(err, ctx.extra.request);
+					if (api.type === "SERVICE_UNAVAILABLE")
+						host.logger.warn(`GraphQL socket refused: ${api.message}`);
 					// A close reason may hold at most 123 bytes.
 					const reason = Buffer.from(api.message)
 						.subarray(0, MAX_REASON_BYTES)
 						.toString();
-					ctx.extra.socket.close(unauthorized ? UNAUTHORIZED : UNAVAILABLE, reason);
+					ctx.extra.socket.close(CLOSE_CODES[api.type] ?? UNAVAILABLE, reason);
 
 					return false;
 				}

@@ -19,7 +19,8 @@ import { EVENT_TYPES } from "../../models/event";
 import { hasScope } from "../../models/identity";
 import { authenticate, credentialOf } from "./credentials";
 import { errorsBody, formatGraphqlError } from "./graphql-errors";
-import { LIMIT_RULES, limitGraphql } from "./graphql-limits";
+import { LIMIT_RULES, quotaUnits } from "./graphql-limits";
+import { hasRateLimitHeaders, limitRequest } from "./rate-limit";
 import {
 	interleave,
 	SCALAR_RESOLVERS,
@@ -31,7 +32,6 @@ import {
 import { checkTransport, plugins, type Req, type RequestContext } from "./graphql-http";
 import { attachGraphqlWs, GRAPHQL_PATH } from "./graphql-ws";
 
-const JSON_LIMIT = "1mb";
 /** One listener per event type per live subscription: no fixed ceiling applies. */
 const UNLIMITED_LISTENERS = 0;
 
@@ -43,11 +43,17 @@ const apolloOptions = {
 	routeOptions: {
 		path: GRAPHQL_PATH,
 		mappingPolicy: "restrict",
-		bodyParsers: { json: { limit: JSON_LIMIT, strict: true }, urlencoded: false },
+		bodyParsers: { json: { limit: config().maxBodyBytes, strict: true }, urlencoded: false },
 		callOptions: { timeout: config().requestTimeoutMs },
 		logging: true,
-		onBeforeCall(this: GraphqlThis, ctx: Context<unknown, Meta>, _route: unknown, req: Req) {
-			return this.graphqlGuard(ctx, req);
+		onBeforeCall(
+			this: GraphqlThis,
+			ctx: Context<unknown, Meta>,
+			_route: unknown,
+			req: Req,
+			res: ServerResponse,
+		) {
+			return this.graphqlGuard(ctx, req, res);
 		},
 		onError(this: GraphqlThis, req: Req, res: ServerResponse, err: unknown) {
 			this.sendGraphqlError(req, res, err);
@@ -165,21 +171,47 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 			return this.graphqlSchema;
 		},
 
-		/** What is decided before any GraphQL runs: transport rules, the caller, the quota. */
-		async graphqlGuard(ctx: Context<unknown, Meta>, req: Req): Promise<void> {
+		/**
+		 * What is decided before any GraphQL runs: transport rules, the caller and the quota,
+		 * spent as the REST guard spends it (a refused credential counts against the address).
+		 */
+		async graphqlGuard(
+			ctx: Context<unknown, Meta>,
+			req: Req,
+			res: ServerResponse,
+		): Promise<void> {
 			const path = (req.originalUrl ?? req.url ?? "").split("?")[0].replace(/\/$/, "");
 			if (path !== GRAPHQL_PATH) throw notFound("route");
-			checkTransport(req);
-			const auth = await authenticate(ctx, credentialOf(req.headers));
+			const operation = checkTransport(req);
+			const auth = await authenticate(ctx, credentialOf(req.headers)).catch(async (err) => {
+				await limitRequest(req, res, undefined);
+				throw err;
+			});
 			ctx.meta.auth = auth;
-			await limitGraphql(auth);
+			const units = quotaUnits(operation.query, operation.operationName, operation.variables);
+			await limitRequest(req, res, auth, units);
 			// As over REST: actions that hand out links (document shares) build them on it.
 			ctx.meta.publicUrl = config().publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
 			if (config().graphqlActionCounts && ctx.requestID) startCounting(ctx.requestID);
 		},
 
-		/** Errors before GraphQL ran, in GraphQL's shape with the catalogue's code and status. */
+		/**
+		 * Errors before GraphQL ran, in GraphQL's shape with the catalogue's code and status;
+		 * one refused before the credential was read counts against the client's address.
+		 */
 		sendGraphqlError(this: GraphqlThis, req: Req, res: ServerResponse, err: unknown): void {
+			if (res.headersSent || hasRateLimitHeaders(res)) {
+				this.writeGraphqlError(res, err);
+
+				return;
+			}
+			limitRequest(req, res, undefined).then(
+				() => this.writeGraphqlError(res, err),
+				(limited: unknown) => this.writeGraphqlError(res, limited),
+			);
+		},
+
+		writeGraphqlError(this: GraphqlThis, res: ServerResponse, err: unknown): void {
 			const error = toApiError(err);
 			if (error.type === "INTERNAL_ERROR")
 				this.logger.error(
@@ -235,6 +267,7 @@ interface GraphqlThis {
 	closeGraphqlWs?: () => Promise<void>;
 	prepareGraphQLSchema(): Promise<void>;
 	currentSchema(): Promise<GraphQLSchema>;
-	graphqlGuard(ctx: Context<unknown, Meta>, req: Req): Promise<void>;
+	graphqlGuard(ctx: Context<unknown, Meta>, req: Req, res: ServerResponse): Promise<void>;
 	sendGraphqlError(req: Req, res: ServerResponse, err: unknown): void;
+	writeGraphqlError(res: ServerResponse, err: unknown): void;
 }

@@ -164,6 +164,34 @@ describe("transport", () => {
 	});
 });
 
+describe("rate limits", () => {
+	test("GraphQL spends the hourly quota REST spends: a query 1 unit, a bulk mutation 10, then 429", async () => {
+		const created = await gql(
+			'mutation { createApiKey(input: { name: "Quota", rateLimitPerHour: 12 }) { key } }',
+		);
+		const limited = created.body.data.createApiKey.key;
+		const ownGql = graphqlClient(node.url, limited);
+		const orgId = (await gql("{ organization { id } }")).body.data.organization.id;
+
+		const rest = await fetch(`${node.url}/v1/organizations/${orgId}/customers`, {
+			headers: { authorization: `Bearer ${limited}` },
+		});
+		const query = await ownGql("{ organization { id } }");
+		const bulk = await ownGql(
+			'mutation { bulkCreateCustomers(input: [{ name: "Quota", segment: SMB }]) { succeeded } }',
+		);
+		const refused = await ownGql("{ organization { id } }");
+
+		expect(rest.headers.get("x-ratelimit-remaining")).toBe("11");
+		expect(query.headers.get("x-ratelimit-remaining")).toBe("10");
+		expect(bulk.headers.get("x-ratelimit-remaining")).toBe("0");
+		expect(bulk.body.data.bulkCreateCustomers.succeeded).toBe(1);
+		expect(refused.status).toBe(429);
+		expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
+		expect(refused.body.errors[0].extensions.code).toBe("RATE_LIMITED");
+	});
+});
+
 describe("under NODE_ENV=production", () => {
 	let prod: GraphqlRequest;
 
