@@ -125,6 +125,8 @@ export function crudActions(
 function allActions(m: GraphqlModel, options: OperationOptions, read: string, write: string) {
 	const rest = (ctx: GqlContext, action: string, params: Record<string, unknown>) =>
 		ctx.call<unknown, Record<string, unknown>>(`${m.entity.plural}.${action}`, params);
+	const bulk = async (ctx: GqlContext, action: string, body: Row) =>
+		bulkOut(m, (await rest(ctx, action, { body })) as BulkResult);
 	const idOf = (ctx: GqlContext, self: ResourceThis) =>
 		options.singleton ? self.orgOf(ctx) : String(ctx.params.id);
 
@@ -184,38 +186,27 @@ function allActions(m: GraphqlModel, options: OperationOptions, read: string, wr
 		graphqlBulkCreate: {
 			scope: write,
 			visibility: "public",
-			async handler(ctx: GqlContext): Promise<Row> {
-				const items = (ctx.params.input as Array<Record<string, unknown>>).map((i) =>
-					toRestBody(m, i),
-				);
+			handler(ctx: GqlContext): Promise<Row> {
+				const inputs = ctx.params.input as Row[];
 
-				return bulkOut(
-					m,
-					(await rest(ctx, "bulkCreate", { body: { items } })) as BulkResult,
-				);
+				return bulk(ctx, "bulkCreate", { items: inputs.map((i) => toRestBody(m, i)) });
 			},
 		},
 		graphqlBulkUpdate: {
 			scope: write,
 			visibility: "public",
-			async handler(ctx: GqlContext): Promise<Row> {
-				const items = (
-					ctx.params.input as Array<{ id: string; input: Record<string, unknown> }>
-				).map((i) => ({ ...toRestBody(m, i.input), id: i.id }));
+			handler(ctx: GqlContext): Promise<Row> {
+				const inputs = ctx.params.input as Array<{ id: string; input: Row }>;
+				const items = inputs.map((i) => ({ ...toRestBody(m, i.input), id: i.id }));
 
-				return bulkOut(
-					m,
-					(await rest(ctx, "bulkUpdate", { body: { items } })) as BulkResult,
-				);
+				return bulk(ctx, "bulkUpdate", { items });
 			},
 		},
 		graphqlBulkRemove: {
 			scope: write,
 			visibility: "public",
-			async handler(ctx: GqlContext): Promise<Row> {
-				const body = { ids: ctx.params.ids };
-
-				return bulkOut(m, (await rest(ctx, "bulkRemove", { body })) as BulkResult);
+			handler(ctx: GqlContext): Promise<Row> {
+				return bulk(ctx, "bulkRemove", { ids: ctx.params.ids });
 			},
 		},
 	};
