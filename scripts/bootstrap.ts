@@ -39,7 +39,7 @@ async function main(): Promise<void> {
 	const settings = config();
 	const clustered = Boolean(settings.transporter);
 	const broker: ServiceBroker = createNode(
-		{ ...settings, logLevel: "error" },
+		{ ...settings, logLevel: "error", metricsPort: 0 },
 		clustered ? [] : IDENTITY_SERVICES,
 	);
 	await broker.start();

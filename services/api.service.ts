@@ -11,6 +11,8 @@ import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
 import { ApiError, forbidden, notFound } from "../models/errors";
 import { hasScope } from "../models/identity";
+import { HttpDrainMixin } from "../mixins/http-drain.mixin";
+import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
@@ -56,7 +58,7 @@ function isJson(req: IncomingMessage): boolean {
 
 const ApiService: ServiceSchema = {
 	name: "api",
-	mixins: [ApiGateway],
+	mixins: [ApiGateway, HttpMetricsMixin, HttpDrainMixin],
 
 	settings: {
 		port: config().port,
@@ -120,8 +122,9 @@ const ApiService: ServiceSchema = {
 			this.sendApiError(req, res, err);
 		},
 		log4XXResponses: false,
-		logRequest: "debug",
-		logResponse: "debug",
+		// The metrics mixin logs each request at debug, with its route, status and request id.
+		logRequest: null,
+		logResponse: null,
 		logRequestParams: null,
 		logResponseData: null,
 		// Slow clients may not hold sockets open: headers within 10 s, a whole request within 60 s.
@@ -219,15 +222,17 @@ const ApiService: ServiceSchema = {
 					);
 				}
 			}
+			const requestId =
+				(res.getHeader("X-Request-Id") as string | undefined) ?? requestIdOf(req);
 			if (error.type === "INTERNAL_ERROR") {
 				const e = err as Error;
 				this.logger.error(
-					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message}`,
+					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message} (request ${requestId})`,
 					e?.stack,
 				);
 			} else if (error.type === "SERVICE_UNAVAILABLE") {
 				this.logger.warn(
-					`Request ${req.method} ${path}: service unavailable (${(err as Error)?.message})`,
+					`Request ${req.method} ${path}: service unavailable (${(err as Error)?.message}; request ${requestId})`,
 				);
 			}
 			if (res.headersSent) {
@@ -235,8 +240,6 @@ const ApiService: ServiceSchema = {
 
 				return;
 			}
-			const requestId =
-				(res.getHeader("X-Request-Id") as string | undefined) ?? requestIdOf(req);
 			const headers: Record<string, string> = {
 				"Content-Type": "application/json; charset=utf-8",
 				"X-Request-Id": requestId,
