@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import type { ServiceSchema } from "moleculer";
+import type { Context, ServiceSchema } from "moleculer";
 import {
 	connectionClosed,
 	connectionOpened,
@@ -41,7 +41,30 @@ function secondsSince(start: bigint): number {
 	return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+/** A span name for a request before routing: its route template, never ids or query values. */
+export function spanNameOf(method: string, url: string): string {
+	const path = url.split("?")[0];
+	const template = templateOf(path);
+
+	return `${method} ${template ?? (path.startsWith("/v1/") ? ROUTE_UNMATCHED : path.split("/").slice(0, 2).join("/") || "/")}`;
+}
+
 export const HttpMetricsMixin: Partial<ServiceSchema> = {
+	actions: {
+		// moleculer-web names the request's span by its raw URL and tags it with it; those hold
+		// organization and record ids and query values.
+		rest: {
+			tracing: {
+				tags: { params: ["req.method"] },
+				spanName: (ctx: Context) => {
+					const { req } = ctx.params as { req: IncomingMessage };
+
+					return spanNameOf(req.method ?? "", req.url ?? "");
+				},
+			},
+		},
+	},
+
 	methods: {
 		/** Counts sockets; one upgraded to a WebSocket leaves `rest` (the `io` service counts it). */
 		watchConnections(server: Server): void {

@@ -58,7 +58,8 @@ function isJson(req: IncomingMessage): boolean {
 
 const ApiService: ServiceSchema = {
 	name: "api",
-	mixins: [ApiGateway, HttpMetricsMixin, HttpDrainMixin],
+	// The first mixin wins a conflict: ours retune moleculer-web's `rest` action (span names).
+	mixins: [HttpMetricsMixin, HttpDrainMixin, ApiGateway],
 
 	settings: {
 		port: config().port,

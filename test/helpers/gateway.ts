@@ -42,7 +42,8 @@ export async function freePort(): Promise<number> {
 	});
 }
 
-function baseEnv(extra: Record<string, string>): Record<string, string> {
+/** The environment of a spawned process: this one's, without cluster settings, quiet, no /metrics. */
+export function baseEnv(extra: Record<string, string>): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
 	for (const k of [
