@@ -23,6 +23,8 @@ export interface GatewayNode {
 	env: Record<string, string>;
 	/** Everything the process printed so far (stdout and stderr). */
 	logs(): string;
+	/** The exit code once the process has ended (null before, or when ended by a signal). */
+	exitCode(): number | null;
 	stop(): Promise<void>;
 	kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -133,6 +135,7 @@ export async function startNode(
 		port,
 		env: fullEnv,
 		logs: () => output,
+		exitCode: () => child.exitCode,
 		async stop() {
 			if (child.exitCode === null) child.kill("SIGTERM");
 			await exited;
