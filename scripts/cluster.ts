@@ -18,7 +18,6 @@ import { config } from "../models/config";
 import { availableServices } from "./node";
 
 const ROOT = path.resolve(__dirname, "..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const RESTART_DELAY_MS = 1000;
 
 /** Services a gateway node runs, when this build has them. */
@@ -126,7 +125,8 @@ class Supervisor {
 	) {}
 
 	start(node: NodeSpec): void {
-		const child = spawn(TSX, ["scripts/server.ts"], {
+		// tsx as a loader in the node's own process: a signal to the pid reaches the node itself.
+		const child = spawn(process.execPath, ["--import", "tsx", "scripts/server.ts"], {
 			cwd: ROOT,
 			// Each node is configured like `npm start`: the environment passes through, plus its part.
 			env: {

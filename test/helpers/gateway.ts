@@ -11,6 +11,14 @@ import path from "node:path";
 export const ROOT = path.resolve(__dirname, "..", "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
+/**
+ * A TypeScript script as ONE process (tsx as a loader, not its wrapper process), so a signal
+ * reaches the node itself: SIGKILL of the tsx wrapper would leave the real node running.
+ */
+export function nodeCommand(script: string): [string, string[]] {
+	return [process.execPath, ["--import", "tsx", script]];
+}
+
 export interface Owner {
 	organization_id: string;
 	user_id: string;
@@ -62,14 +70,8 @@ export function baseEnv(extra: Record<string, string>): Record<string, string> {
 	return { ...env, LOG_LEVEL: "warn", METRICS_PORT: "0", NODE_ENV: "test", ...extra };
 }
 
-/** `npm run bootstrap` against `dataDir` (or the cluster in `env`); returns its JSON line. */
-export function bootstrap(
-	env: Record<string, string>,
-	org = "Test Org",
-	email = `owner-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`,
-	plan = "pro",
-): Owner {
-	const args = [
+function bootstrapArgs(org: string, email: string, plan: string): string[] {
+	return [
 		"scripts/bootstrap.ts",
 		"--org",
 		org,
@@ -80,18 +82,57 @@ export function bootstrap(
 		"--plan",
 		plan,
 	];
-	const result = spawnSync(TSX, args, {
+}
+
+function newEmail(): string {
+	return `owner-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`;
+}
+
+function ownerFrom(status: number | null, stdout: string, stderr: string): Owner {
+	if (status !== 0) throw new Error(`bootstrap failed: ${stderr}`);
+	const line = stdout.split("\n").find((l) => l.startsWith('{"organization_id"'));
+	if (!line) throw new Error(`bootstrap printed no result: ${stdout}`);
+
+	return JSON.parse(line) as Owner;
+}
+
+/** `npm run bootstrap` against `dataDir` (or the cluster in `env`); returns its JSON line. */
+export function bootstrap(
+	env: Record<string, string>,
+	org = "Test Org",
+	email = newEmail(),
+	plan = "pro",
+): Owner {
+	const result = spawnSync(TSX, bootstrapArgs(org, email, plan), {
 		cwd: ROOT,
 		env: baseEnv(env),
 		encoding: "utf8",
 		timeout: 60_000,
 	});
-	if (result.status !== 0) throw new Error(`bootstrap failed: ${result.stderr}`);
 
-	const line = result.stdout.split("\n").find((l) => l.startsWith('{"organization_id"'));
-	if (!line) throw new Error(`bootstrap printed no result: ${result.stdout}`);
+	return ownerFrom(result.status, result.stdout, result.stderr);
+}
 
-	return JSON.parse(line) as Owner;
+/**
+ * `bootstrap` without blocking the test's event loop: kept-alive client sockets whose server
+ * closes them meanwhile are then noticed, instead of failing the next request.
+ */
+export async function bootstrapAsync(
+	env: Record<string, string>,
+	org = "Test Org",
+	plan = "pro",
+): Promise<Owner> {
+	const child = spawn(TSX, bootstrapArgs(org, newEmail(), plan), {
+		cwd: ROOT,
+		env: baseEnv(env),
+	});
+	let stdout = "";
+	let stderr = "";
+	child.stdout.on("data", (d) => (stdout += d));
+	child.stderr.on("data", (d) => (stderr += d));
+	const status = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+
+	return ownerFrom(status, stdout, stderr);
 }
 
 async function waitFor(
@@ -120,7 +161,7 @@ export async function startNode(
 		...(servesHttp ? {} : { LOG_LEVEL: "info" }),
 		...env,
 	});
-	const child: ChildProcess = spawn(TSX, ["scripts/server.ts"], {
+	const child: ChildProcess = spawn(...nodeCommand("scripts/server.ts"), {
 		cwd: ROOT,
 		env: fullEnv,
 		stdio: ["ignore", "pipe", "pipe"],

@@ -3,10 +3,7 @@
  * its answer read up to the next prompt. Nothing calls the services directly.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
-import { baseEnv, ROOT, tempDir } from "./gateway";
-
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+import { baseEnv, nodeCommand, ROOT, tempDir } from "./gateway";
 const PROMPT = "mantis $ ";
 
 export interface Repl {
@@ -18,7 +15,7 @@ export interface Repl {
 }
 
 export async function startRepl(env: Record<string, string>): Promise<Repl> {
-	const child: ChildProcess = spawn(TSX, ["scripts/repl.ts"], {
+	const child: ChildProcess = spawn(...nodeCommand("scripts/repl.ts"), {
 		cwd: ROOT,
 		// HOME: moleculer-repl keeps its history there; the operator's own stays untouched.
 		env: baseEnv({ HOME: tempDir("mantis-repl-home-"), ...env }),
