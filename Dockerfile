@@ -19,7 +19,6 @@ COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --chown=node:node package.json tsconfig.json moleculer.config.ts ./
 COPY --chown=node:node models ./models
 COPY --chown=node:node mixins ./mixins
-COPY --chown=node:node middlewares ./middlewares
 COPY --chown=node:node services ./services
 COPY --chown=node:node scripts ./scripts
 COPY --chown=node:node public ./public

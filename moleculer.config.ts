@@ -6,13 +6,14 @@
 import os from "node:os";
 import type { BrokerOptions, GenericObject, MetricsReporterOptions } from "moleculer";
 import pino from "pino";
+import { ScopesMiddleware } from "./mixins/scopes.middleware";
 import { type Config, config } from "./models/config";
 import { registerMetrics } from "./mixins/metrics";
-import { PrometheusReporter } from "./middlewares/prometheus-reporter";
-import ErrorReporterMiddleware from "./middlewares/error-reporter.middleware";
-import ShutdownMiddleware from "./middlewares/shutdown.middleware";
-import SlowActionsMiddleware from "./middlewares/slow-actions.middleware";
-import { tracingOptions } from "./middlewares/tracing";
+import { PrometheusReporter } from "./mixins/prometheus-reporter";
+import ErrorReporterMiddleware from "./mixins/error-reporter.middleware";
+import ShutdownMiddleware from "./mixins/shutdown.middleware";
+import SlowActionsMiddleware from "./mixins/slow-actions.middleware";
+import { tracingOptions } from "./mixins/tracing";
 
 export interface NodeOptions {
 	/** Command-line tools keep stdout for their result and log to stderr. */
@@ -105,6 +106,7 @@ export function brokerOptions(settings: Config = config(), node: NodeOptions = {
 
 		middlewares: [
 			ShutdownMiddleware,
+			ScopesMiddleware,
 			SlowActionsMiddleware(settings.slowActionMs),
 			ErrorReporterMiddleware({ dsn: settings.sentryDsn, environment: settings.nodeEnv }),
 		],

@@ -146,6 +146,15 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 				return this.adapter.updateMany(query, { $set: set });
 			},
 
+			/**
+			 * Applies a raw update document (`$inc`, `$set`, `$max`) to the one document matching
+			 * `query`, creating it when none does: counters and rollups, never client data.
+			 */
+			async storeUpsert(query: StoreQuery, update: Record<string, unknown>): Promise<void> {
+				if (mongo) await this.adapter.collection.updateOne(query, update, { upsert: true });
+				else await this.adapter.db.updateAsync(query, update, { upsert: true });
+			},
+
 			storeRemove(query: StoreQuery): Promise<number> {
 				return this.adapter.removeMany(query);
 			},

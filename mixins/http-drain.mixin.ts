@@ -7,7 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { config } from "../models/config";
 import type { Meta } from "../models/context";
-import { isShuttingDown, onShutdown } from "../middlewares/shutdown.middleware";
+import { isShuttingDown, onShutdown } from "./shutdown.middleware";
 
 interface Readiness {
 	status: string;

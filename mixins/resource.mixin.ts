@@ -37,6 +37,8 @@ export interface ResourceOptions {
 	scope?: string;
 	/** Extra store indexes beyond `organization_id`, filterable refs and unique fields. */
 	indexes?: string[];
+	/** The event a create records, when the catalogue names it otherwise (`document.uploaded`). */
+	createdEvent?: string;
 }
 
 export interface Pagination {
@@ -176,6 +178,14 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			async beforeRemove(_ctx: RestContext, _current: StoredDoc): Promise<void> {
 				// nothing to check by default
 			},
+			/** Runs after an update is stored and its events recorded (workflow events, rollups). */
+			async afterUpdate(
+				_ctx: RestContext,
+				_previous: StoredDoc,
+				_out: Output,
+			): Promise<void> {
+				// nothing to follow up by default
+			},
 
 			/** One create: validate, check references, domain rules, insert, event. */
 			async createOne(ctx: RestContext, body: unknown, now?: string): Promise<Output> {
@@ -184,7 +194,7 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				const prepared: Body = await this.beforeCreate(ctx, doc);
 				const stored = await this.insertUnique(ctx, prepared, now);
 				const out = this.toOutput(stored);
-				await this.publishEvent(ctx, `${entity.name}.created`, out);
+				await this.publishEvent(ctx, options.createdEvent ?? `${entity.name}.created`, out);
 
 				return out;
 			},
@@ -384,6 +394,7 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 						status: previous.status,
 					});
 				}
+				await this.afterUpdate(ctx, current, out);
 
 				return out;
 			},

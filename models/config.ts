@@ -33,6 +33,10 @@ export interface Config {
 	tracingExporter: TracingExporter;
 	tracingUrl: string;
 	shutdownTimeoutMs: number;
+	schedulerIntervalMs: number;
+	documentSigningKey: string | undefined;
+	socketConnectionsPerCredential: number;
+	socketMessagesPerSecond: number;
 }
 
 /** Where finished trace spans go: nowhere, the log, or a Zipkin-format collector. */
@@ -263,6 +267,33 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 		env: "SHUTDOWN_TIMEOUT_MS",
 		description: "on SIGTERM, in-flight requests and deliveries get this long to finish",
 		parse: integer(10000, 0, 600000),
+	},
+	schedulerIntervalMs: {
+		env: "SCHEDULER_INTERVAL_MS",
+		description: "how often overdue invoices and expired quotes are looked for",
+		parse: integer(60_000, 100, 86_400_000),
+	},
+	documentSigningKey: {
+		env: "DOCUMENT_SIGNING_KEY",
+		description:
+			"secret (32+ characters) signing document share links; unset = generated once into DATA_DIR",
+		sensitive: true,
+		parse(raw, name) {
+			if (raw === undefined || raw === "") return undefined;
+			if (raw.length < 32) throw new ConfigError(name, "must be at least 32 characters");
+
+			return raw;
+		},
+	},
+	socketConnectionsPerCredential: {
+		env: "SOCKET_CONNECTIONS_PER_CREDENTIAL",
+		description: "socket.io connections one API key or session may hold open on one node",
+		parse: integer(50, 1, 100_000),
+	},
+	socketMessagesPerSecond: {
+		env: "SOCKET_MESSAGES_PER_SECOND",
+		description: "messages a socket may send per second; more are refused with RATE_LIMITED",
+		parse: integer(20, 1, 10_000),
 	},
 };
 

@@ -31,6 +31,13 @@ export interface Meta {
 	$statusCode?: number;
 	$location?: string;
 	$responseHeaders?: Record<string, string>;
+	$responseType?: string;
+	/** Path and query of a stream action (moleculer-web puts them here, not in params). */
+	$params?: RestParams;
+	/** The gateway's public base URL (PUBLIC_URL, else from the request), for links it hands out. */
+	publicUrl?: string;
+	/** A streamed request body (raw routes): its media type, declared length and limit. */
+	upload?: { content_type: string; content_length?: number; limit: number };
 }
 
 /** The params of an action reached over REST: path parameters, query string and body. */

@@ -4,18 +4,21 @@
  * the domain services behind it.
  */
 import crypto from "node:crypto";
+import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
+import serveStatic from "serve-static";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
-import { ApiError, forbidden, notFound } from "../models/errors";
-import { hasScope } from "../models/identity";
+import { ApiError, notFound } from "../models/errors";
 import { HttpDrainMixin } from "../mixins/http-drain.mixin";
 import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
+import { buildOpenApi } from "./api/openapi";
 import { aliases, methodsOf, routeOf } from "./api/routes";
 
 /** Version reported in every envelope's `meta`. */
@@ -66,7 +69,42 @@ const ApiService: ServiceSchema = {
 		ip: config().host,
 		// Routes are declared one by one in api/routes.ts; nothing is exposed by action name.
 		routes: [
+			// Uploads and imports: no body parser; the action streams the body (limit per route).
 			{
+				// Two routes share `/v1`; moleculer-web tells them apart by name only.
+				name: "v1-raw",
+				path: "/v1",
+				mappingPolicy: "restrict",
+				autoAliases: false,
+				mergeParams: false,
+				bodyParsers: false,
+				aliases: aliases(true),
+				logging: true,
+				callOptions: { timeout: 0 },
+				onBeforeCall(
+					this: ApiThis,
+					ctx: Context<RestParams, Meta>,
+					_route: unknown,
+					req: Req,
+				) {
+					return this.guard(ctx, req);
+				},
+				onAfterCall(
+					this: ApiThis,
+					ctx: Context<RestParams, Meta>,
+					_route: unknown,
+					req: Req,
+					res: Res,
+					data: unknown,
+				) {
+					return this.envelope(ctx, req, res, data);
+				},
+				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
+					this.sendApiError(req, res, err);
+				},
+			},
+			{
+				name: "v1",
 				path: "/v1",
 				mappingPolicy: "restrict",
 				autoAliases: false,
@@ -102,10 +140,28 @@ const ApiService: ServiceSchema = {
 				path: "/",
 				mappingPolicy: "restrict",
 				autoAliases: false,
-				aliases: { "GET health": "api.health", "GET ready": "api.ready" },
+				aliases: {
+					"GET health": "api.health",
+					"GET ready": "api.ready",
+					"GET openapi.json": "api.openapi",
+				},
 				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
 					this.sendApiError(req, res, err);
 				},
+			},
+			{
+				// The API reference UI, served from node_modules (no CDN); its page is public/docs/.
+				path: "/docs",
+				use: [
+					serveStatic(path.resolve(__dirname, "..", "public", "docs"), {
+						index: "index.html",
+					}),
+					serveStatic(path.dirname(require.resolve("swagger-ui-dist/package.json")), {
+						index: false,
+					}),
+				],
+				mappingPolicy: "restrict",
+				autoAliases: false,
 			},
 		],
 		assets: { folder: "public", options: { index: "index.html", dotfiles: "ignore" } },
@@ -134,6 +190,15 @@ const ApiService: ServiceSchema = {
 	},
 
 	actions: {
+		openapi: {
+			scope: false,
+			handler(): Record<string, unknown> {
+				this.openapiDocument ??= buildOpenApi(API_VERSION);
+
+				return this.openapiDocument;
+			},
+		},
+
 		health: {
 			scope: false,
 			handler(): { status: string } {
@@ -156,9 +221,11 @@ const ApiService: ServiceSchema = {
 	},
 
 	methods: {
-		/** Credential, tenancy, scope and media type: everything decided before an action runs. */
+		/** Media type, credential and tenancy: what the gateway decides before an action runs. */
 		async guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void> {
-			if (
+			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
+			if (route?.rawBody) this.rawBodyGuard(ctx, req, route.bodyLimit);
+			else if (
 				(req.method === "POST" || req.method === "PUT" || req.method === "PATCH") &&
 				hasBody(req) &&
 				!isJson(req)
@@ -173,15 +240,33 @@ const ApiService: ServiceSchema = {
 
 			const orgId = req.$params.params?.org_id;
 			if (orgId !== undefined && orgId !== auth.organization_id) throw notFound("resource");
-			if (scope && !hasScope(auth.scopes, scope))
-				throw forbidden(`This credential lacks the ${scope} scope`);
+			// Scopes are checked where the action runs (mixins/scopes.middleware.ts), for every entry point.
 
+			ctx.meta.publicUrl = config().publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
 			const ifMatch = req.headers["if-match"];
 			if (typeof ifMatch === "string") req.$params.if_match = ifMatch;
 		},
 
+		/**
+		 * A streamed body: a declared length over the route's limit is 413 before any byte is
+		 * read; the action counts the rest (chunked bodies) and learns the media type here.
+		 */
+		rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit = 1024 * 1024): void {
+			const length = Number(req.headers["content-length"] ?? Number.NaN);
+			if (length > limit)
+				throw new ApiError("PAYLOAD_TOO_LARGE", `The body is larger than ${limit} bytes`);
+			ctx.meta.upload = {
+				// Kept as sent: a multipart boundary is case-sensitive.
+				content_type: String(req.headers["content-type"] ?? ""),
+				content_length: Number.isFinite(length) ? length : undefined,
+				limit,
+			};
+		},
+
 		/** The contract's success envelope, with ETag and Location for single resources. */
 		envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown {
+			// Downloads and exports stream as they are, with the type the action chose.
+			if (data instanceof Readable) return data;
 			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
 			const meta = {
 				timestamp: new Date().toISOString(),
@@ -277,6 +362,7 @@ const ApiService: ServiceSchema = {
 
 type ApiThis = ThisType<unknown> & {
 	guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void>;
+	rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit?: number): void;
 	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown;
 	sendApiError(req: Req, res: Res, err: unknown): void;
 	logger: { error(...args: unknown[]): void };

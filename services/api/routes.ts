@@ -17,9 +17,30 @@ export interface RestRoute {
 	summary: string;
 	/** Body is taken raw (uploads, CSV imports) instead of parsed as JSON. */
 	rawBody?: boolean;
+	/** Largest raw body in bytes (contract: imports 50 MB, documents 10 MB); larger is 413. */
+	bodyLimit?: number;
+	/** Needs no credential (OAuth token endpoint, discovery). */
+	public?: boolean;
+	/** OpenAPI schemas for routes that are not plain resource CRUD. */
+	requestSchema?: Record<string, unknown>;
+	responseSchema?: Record<string, unknown>;
 }
 
+const MB = 1024 * 1024;
+/** Contract: bulk and import routes take bodies up to 50 MB, streamed. */
+export const IMPORT_BODY_LIMIT = 50 * MB;
+
 const ORG = "organizations/:org_id";
+
+/** `POST <base>/:id/<step>` for each workflow step of a resource (contract: pinned details). */
+export function workflowRoutes(base: string, service: string, steps: string[]): RestRoute[] {
+	return steps.map((step) => ({
+		method: "POST",
+		path: `${base}/:id/${step}`,
+		action: `${service}.${step}`,
+		summary: `${step[0].toUpperCase()}${step.slice(1)} the ${service.replace(/s$/, "")}`,
+	}));
+}
 
 /** list/create/get/update(PUT and PATCH)/delete of one resource at `base`. */
 export function resourceRoutes(
@@ -60,6 +81,110 @@ export function resourceRoutes(
 
 	return only ? all.filter((r) => only.includes(r.action.split(".")[1])) : all;
 }
+
+/** Products, orders and sales analytics. */
+const SALES_ROUTES: RestRoute[] = [
+	{
+		method: "POST",
+		path: `${ORG}/products/bulk-import`,
+		action: "products.bulkImport",
+		summary: "Create or update products by sku from CSV, NDJSON or a JSON array",
+		rawBody: true,
+		bodyLimit: IMPORT_BODY_LIMIT,
+	},
+	{
+		method: "GET",
+		path: `${ORG}/products/bulk-export`,
+		action: "products.bulkExport",
+		summary: "Stream every product as CSV or NDJSON",
+	},
+	...resourceRoutes(`${ORG}/products`, "products", "product"),
+	{
+		method: "POST",
+		path: `${ORG}/orders/bulk`,
+		action: "orders.bulkCreate",
+		summary: "Create up to 1,000 orders",
+	},
+	...workflowRoutes(`${ORG}/orders`, "orders", [
+		"confirm",
+		"process",
+		"ship",
+		"deliver",
+		"cancel",
+	]),
+	...resourceRoutes(`${ORG}/orders`, "orders", "order"),
+	{
+		method: "GET",
+		path: `${ORG}/analytics/sales`,
+		action: "analytics.sales",
+		summary: "Sales grouped by day, week, month, customer or product",
+	},
+];
+
+const WITHOUT_DELETE = ["list", "create", "get", "update"];
+
+/** Leads, opportunities, quotes, invoices, payments and the ledger. */
+const PIPELINE_AND_FINANCE_ROUTES: RestRoute[] = [
+	...workflowRoutes(`${ORG}/leads`, "leads", ["convert"]),
+	...resourceRoutes(`${ORG}/leads`, "leads", "lead"),
+	...workflowRoutes(`${ORG}/opportunities`, "opportunities", ["stage"]),
+	...resourceRoutes(`${ORG}/opportunities`, "opportunities", "opportunity"),
+	...workflowRoutes(`${ORG}/quotes`, "quotes", ["send", "accept", "reject", "convert"]),
+	...resourceRoutes(`${ORG}/quotes`, "quotes", "quote"),
+	...workflowRoutes(`${ORG}/invoices`, "invoices", ["send", "void"]),
+	...resourceRoutes(`${ORG}/invoices`, "invoices", "invoice", WITHOUT_DELETE),
+	...workflowRoutes(`${ORG}/payments`, "payments", ["complete", "fail"]),
+	...resourceRoutes(`${ORG}/payments`, "payments", "payment", WITHOUT_DELETE),
+	...resourceRoutes(`${ORG}/accounts`, "accounts", "account", WITHOUT_DELETE),
+	...resourceRoutes(`${ORG}/journal-entries`, "journal-entries", "journal entry", [
+		"list",
+		"create",
+		"get",
+	]),
+];
+
+/** Tickets, documents and notifications. */
+const SUPPORT_ROUTES: RestRoute[] = [
+	...resourceRoutes(`${ORG}/tickets`, "tickets", "ticket", WITHOUT_DELETE),
+	{
+		method: "POST",
+		path: `${ORG}/documents`,
+		action: "documents.upload",
+		status: 201,
+		summary: "Upload a document (raw body or multipart/form-data, at most 10 MB)",
+		rawBody: true,
+		// The file may be 10 MB; a multipart body adds its boundaries and form fields.
+		bodyLimit: 10 * MB + 64 * 1024,
+	},
+	{
+		method: "GET",
+		path: `${ORG}/documents/:id/download`,
+		action: "documents.download",
+		summary: "Download a document's file",
+	},
+	...workflowRoutes(`${ORG}/documents`, "documents", ["share"]),
+	...resourceRoutes(`${ORG}/documents`, "documents", "document", ["list", "get", "remove"]),
+	{
+		method: "GET",
+		path: "shared/documents/:token",
+		action: "documents.shared",
+		summary: "Download a shared document by its signed link (no credential)",
+		public: true,
+	},
+	{
+		method: "POST",
+		path: `${ORG}/notifications/read-all`,
+		action: "notifications.markAllRead",
+		summary: "Mark all of your notifications read",
+	},
+	{
+		method: "POST",
+		path: `${ORG}/notifications/:id/read`,
+		action: "notifications.markRead",
+		summary: "Mark a notification read",
+	},
+	...resourceRoutes(`${ORG}/notifications`, "notifications", "notification", ["list", "get"]),
+];
 
 export const ROUTES: RestRoute[] = [
 	{ method: "GET", path: ORG, action: "organizations.get", summary: "Get the organization" },
@@ -104,7 +229,22 @@ export const ROUTES: RestRoute[] = [
 		action: "customers.bulkRemove",
 		summary: "Delete up to 1,000 customers",
 	},
+	{
+		method: "GET",
+		path: `${ORG}/customers/:customer_id/analytics`,
+		action: "analytics.customer",
+		summary: "A customer's orders, spend, average order value and last order date",
+	},
+	{
+		method: "GET",
+		path: `${ORG}/customers/:customer_id/orders`,
+		action: "orders.listForCustomer",
+		summary: "List a customer's orders",
+	},
 	...resourceRoutes(`${ORG}/customers`, "customers", "customer"),
+	...SALES_ROUTES,
+	...PIPELINE_AND_FINANCE_ROUTES,
+	...SUPPORT_ROUTES,
 
 	...resourceRoutes(`${ORG}/events`, "events", "event", ["list", "get"]),
 	...resourceRoutes(`${ORG}/members`, "members", "member", ["list", "get"]),
@@ -137,9 +277,17 @@ export function templateOf(urlPath: string): string | undefined {
 	return match ? `/v1/${match.route.path}` : undefined;
 }
 
-/** moleculer-web aliases: `"GET organizations/:org_id/customers": "customers.list"`. */
-export function aliases(): Record<string, string> {
-	return Object.fromEntries(ROUTES.map((r) => [`${r.method} ${r.path}`, r.action]));
+/**
+ * moleculer-web aliases: `"GET organizations/:org_id/customers": "customers.list"`. With `raw`,
+ * the routes whose body the action reads as a stream (`stream:` aliases, no body parser).
+ */
+export function aliases(raw = false): Record<string, string> {
+	return Object.fromEntries(
+		ROUTES.filter((r) => Boolean(r.rawBody) === raw).map((r) => [
+			`${r.method} ${r.path}`,
+			raw ? `stream:${r.action}` : r.action,
+		]),
+	);
 }
 
 /** The route an alias answers for, so the gateway knows its success status. */

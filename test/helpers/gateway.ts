@@ -282,3 +282,30 @@ export async function redisAvailable(
 }
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export interface OrganizationGateway {
+	owner: Owner;
+	node: GatewayNode;
+	api: Client;
+	/** `/v1/organizations/<id>` of the owner's organization. */
+	base: string;
+	dataDir: string;
+}
+
+/** A fresh DATA_DIR with one bootstrapped organization, and a gateway node on it. */
+export async function organizationGateway(
+	org: string,
+	env: Record<string, string> = {},
+): Promise<OrganizationGateway> {
+	const dataDir = tempDir();
+	const owner = bootstrap({ DATA_DIR: dataDir }, org);
+	const node = await startNode({ DATA_DIR: dataDir, ...env });
+
+	return {
+		owner,
+		node,
+		dataDir,
+		api: client(node.url, owner.api_key),
+		base: `/v1/organizations/${owner.organization_id}`,
+	};
+}

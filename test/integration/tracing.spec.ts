@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { zipkinId } from "../../middlewares/tracing";
+import { zipkinId } from "../../mixins/tracing";
 import {
 	bootstrap,
 	client,

@@ -1,4 +1,4 @@
-import { REDACTED, scrubEvent } from "../../middlewares/scrub";
+import { REDACTED, scrubEvent } from "../../mixins/scrub";
 
 /** An event as Sentry's Node SDK hands it to `beforeSend`, with credentials in every corner. */
 function sentryEvent() {
