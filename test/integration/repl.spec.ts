@@ -62,13 +62,13 @@ describe("the operator REPL on an embedded gateway", () => {
 			id: owner.organization_id,
 			name: "Repl Org",
 			plan: "pro",
-			usage: { customers: 2, orders: null, active_api_keys: 2 },
+			usage: { customers: 2, orders: 0, active_api_keys: 2 },
 		});
 		expect(table.split("\n")[0]).toMatch(
 			/^id\s+name\s+plan\s+customers\s+orders\s+active keys$/,
 		);
 		expect(table).toMatch(
-			new RegExp(`${owner.organization_id}\\s+Repl Org\\s+pro\\s+2\\s+-\\s+2`),
+			new RegExp(`${owner.organization_id}\\s+Repl Org\\s+pro\\s+2\\s+0\\s+2`),
 		);
 	});
 
