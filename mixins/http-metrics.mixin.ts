@@ -45,8 +45,11 @@ function secondsSince(start: bigint): number {
 export function spanNameOf(method: string, url: string): string {
 	const path = url.split("?")[0];
 	const template = templateOf(path);
+	if (template) return `${method} ${template}`;
+	if (path.startsWith("/v1/")) return `${method} ${ROUTE_UNMATCHED}`;
 
-	return `${method} ${template ?? (path.startsWith("/v1/") ? ROUTE_UNMATCHED : path.split("/").slice(0, 2).join("/") || "/")}`;
+	// Outside /v1 (health, docs, files) the first path segment names the part of the site.
+	return `${method} /${path.split("/")[1] ?? ""}`;
 }
 
 export const HttpMetricsMixin: Partial<ServiceSchema> = {

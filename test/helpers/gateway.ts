@@ -224,7 +224,9 @@ export function client(baseUrl: string, credential?: string) {
 		body?: unknown,
 		headers: Record<string, string> = {},
 	): Promise<Reply> {
-		const init: RequestInit = { method, headers: { ...headers } };
+		// One connection per request: a kept-alive socket can be closed by the server while a
+		// synchronous `bootstrap` blocks this process, and would fail the next request.
+		const init: RequestInit = { method, headers: { connection: "close", ...headers } };
 		if (credential)
 			(init.headers as Record<string, string>).authorization = `Bearer ${credential}`;
 		if (body !== undefined) {
@@ -307,5 +309,37 @@ export async function organizationGateway(
 		dataDir,
 		api: client(node.url, owner.api_key),
 		base: `/v1/organizations/${owner.organization_id}`,
+	};
+}
+
+export interface NodePair {
+	/** The transporter settings both nodes share (a random namespace on `transporter`). */
+	cluster: Record<string, string>;
+	data: GatewayNode;
+	gateway: GatewayNode;
+	stop(): Promise<void>;
+}
+
+/** A data node (identity, events, customers) and a gateway node (`api`) on `transporter`. */
+export async function startPair(transporter: string): Promise<NodePair> {
+	const cluster = {
+		TRANSPORTER: transporter,
+		NAMESPACE: `t-${Math.random().toString(36).slice(2, 10)}`,
+	};
+	const data = await startNode({
+		...cluster,
+		SERVICES: "organizations,users,members,api-keys,events,customers",
+		DATA_DIR: tempDir(),
+	});
+	const gateway = await startNode({ ...cluster, SERVICES: "api", DATA_DIR: tempDir() });
+
+	return {
+		cluster,
+		data,
+		gateway,
+		async stop() {
+			await gateway.stop();
+			await data.stop();
+		},
 	};
 }

@@ -2,30 +2,22 @@
  * NATS as the alternative transporter: a gateway node and a data node, two processes, talk
  * over the NATS server (TRANSPORTER=nats://…) exactly as they do over Redis.
  */
-import { bootstrap, client, type GatewayNode, startNode, tempDir } from "../helpers/gateway";
+import { bootstrap, client, type NodePair, startPair } from "../helpers/gateway";
 import { describeWithNats, NATS_URL } from "../helpers/nats";
 
 describeWithNats("a gateway node and a data node on the NATS transporter", () => {
-	const namespace = `t-${Math.random().toString(36).slice(2, 10)}`;
-	const cluster = { TRANSPORTER: NATS_URL, NAMESPACE: namespace };
-	let data: GatewayNode;
-	let gateway: GatewayNode;
+	let pair: NodePair;
 
 	beforeAll(async () => {
-		data = await startNode({
-			...cluster,
-			SERVICES: "organizations,users,members,api-keys,events,customers",
-			DATA_DIR: tempDir(),
-		});
-		gateway = await startNode({ ...cluster, SERVICES: "api", DATA_DIR: tempDir() });
+		pair = await startPair(NATS_URL);
 	});
 
 	afterAll(async () => {
-		await gateway?.stop();
-		await data?.stop();
+		await pair?.stop();
 	});
 
 	test("bootstrap, a write and its event go through the gateway to the data node over NATS", async () => {
+		const { cluster, gateway } = pair;
 		const owner = bootstrap(cluster, "Nats Org");
 		const api = client(gateway.url, owner.api_key);
 		const base = `/v1/organizations/${owner.organization_id}`;

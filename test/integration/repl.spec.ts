@@ -7,9 +7,11 @@ import {
 	client,
 	freePort,
 	type GatewayNode,
+	type NodePair,
 	type Owner,
 	REDIS_URL,
 	startNode,
+	startPair,
 	tempDir,
 } from "../helpers/gateway";
 import { describeWithRedis } from "../helpers/redis";
@@ -128,28 +130,20 @@ describe("the operator REPL on an embedded gateway", () => {
 });
 
 describeWithRedis("the operator REPL joined to a cluster on the Redis transporter", () => {
-	const namespace = `t-${Math.random().toString(36).slice(2, 10)}`;
-	const cluster = { TRANSPORTER: REDIS_URL, NAMESPACE: namespace };
-	let data: GatewayNode;
-	let gateway: GatewayNode;
+	let pair: NodePair;
 	let repl: Repl;
 
 	beforeAll(async () => {
-		data = await startNode({
-			...cluster,
-			SERVICES: "organizations,users,members,api-keys,events,customers",
-			DATA_DIR: tempDir(),
-		});
-		gateway = await startNode({ ...cluster, SERVICES: "api", DATA_DIR: tempDir() });
+		pair = await startPair(REDIS_URL);
 	});
 
 	afterAll(async () => {
 		await repl?.close();
-		await gateway?.stop();
-		await data?.stop();
+		await pair?.stop();
 	});
 
 	test("a key revoked in the REPL is refused by a gateway in another process at once", async () => {
+		const { cluster, gateway } = pair;
 		const owner = bootstrap(cluster, "Cluster Repl Org");
 		const api = client(gateway.url, owner.api_key);
 		const key = (await api.post("/v1/auth/api-keys", { name: "to revoke" })).body.data;
