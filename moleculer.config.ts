@@ -6,7 +6,6 @@
 import os from "node:os";
 import type { BrokerOptions, GenericObject, MetricsReporterOptions } from "moleculer";
 import pino from "pino";
-import { ScopesMiddleware } from "./mixins/scopes.middleware";
 import { type Config, config } from "./models/config";
 import { registerMetrics } from "./mixins/metrics";
 import { PrometheusReporter } from "./mixins/prometheus-reporter";
@@ -106,7 +105,6 @@ export function brokerOptions(settings: Config = config(), node: NodeOptions = {
 
 		middlewares: [
 			ShutdownMiddleware,
-			ScopesMiddleware,
 			SlowActionsMiddleware(settings.slowActionMs),
 			ErrorReporterMiddleware({ dsn: settings.sentryDsn, environment: settings.nodeEnv }),
 		],

@@ -27,11 +27,15 @@ export interface Auth {
 export interface Meta {
 	auth?: Auth;
 	requestId?: string;
+	/** The client's address (the peer, or `X-Forwarded-For` behind a trusted proxy). */
+	clientIp?: string;
+	/** The client's `User-Agent`, for the device list of sessions. */
+	userAgent?: string;
 	/** moleculer-web response controls, set by the gateway only. */
 	$statusCode?: number;
 	$location?: string;
-	$responseHeaders?: Record<string, string>;
 	$responseType?: string;
+	$responseHeaders?: Record<string, string>;
 	/** Path and query of a stream action (moleculer-web puts them here, not in params). */
 	$params?: RestParams;
 	/** The gateway's public base URL (PUBLIC_URL, else from the request), for links it hands out. */

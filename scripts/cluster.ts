@@ -15,13 +15,11 @@ import path from "node:path";
 import readline from "node:readline";
 import { parseArgs } from "node:util";
 import { config } from "../models/config";
-import { availableServices } from "./node";
+import { availableServices, GATEWAY_SERVICES } from "./node";
 
 const ROOT = path.resolve(__dirname, "..");
 const RESTART_DELAY_MS = 1000;
 
-/** Services a gateway node runs, when this build has them. */
-const GATEWAY_SERVICES = ["api", "io"];
 /**
  * Stateless consumers a worker node runs by default, when this build has them.
  * TODO(#7): name the webhook delivery service here once it lands, so workers run it unasked.

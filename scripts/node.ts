@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
 import brokerOptions, { type NodeOptions } from "../moleculer.config";
+import { ScopesMiddleware } from "../mixins/scopes.middleware";
 import { type Config, ConfigError } from "../models/config";
 
 export const SERVICES_DIR = path.resolve(__dirname, "..", "services");
@@ -18,6 +19,14 @@ export function availableServices(): string[] {
 		.filter((f) => f.endsWith(".service.ts"))
 		.map((f) => f.replace(/\.service\.ts$/, ""))
 		.sort();
+}
+
+/** Services that need the HTTP server of their node: the gateway and the socket service. */
+export const GATEWAY_SERVICES = ["api", "io"];
+
+/** Every service but the gateway's: what a data node of a cluster runs. */
+export function dataServices(): string[] {
+	return availableServices().filter((name) => !GATEWAY_SERVICES.includes(name));
 }
 
 export function createNode(
@@ -34,6 +43,9 @@ export function createNode(
 		);
 
 	const broker = new ServiceBroker(brokerOptions(settings, node));
+	// Registered after Moleculer's own middlewares, so it wraps them all: the scope is checked
+	// before hooks, validation or the cache see the call.
+	broker.middlewares.add(ScopesMiddleware);
 	for (const name of services) broker.loadService(path.join(SERVICES_DIR, `${name}.service.ts`));
 
 	return broker;

@@ -47,19 +47,28 @@ const ApiKeysService: ServiceSchema = {
 	},
 
 	actions: {
+		/** A key switched off by `is_active: false` is revoked like a deleted one. */
+		update: {
+			scope: "api-keys:write",
+			async handler(ctx: RestContext): Promise<Output> {
+				const out: Output = await this.updateOne(
+					ctx,
+					ctx.params.params?.id,
+					ctx.params.body,
+				);
+				if (ctx.locals.revoking) await this.publishEvent(ctx, "api_key.revoked", out);
+
+				return out;
+			},
+		},
+
 		/** Revocation keeps the row (audit) and answers like a deletion. */
 		remove: {
 			scope: "api-keys:write",
 			async handler(ctx: RestContext): Promise<{ id: string; deleted: true }> {
 				const current = await this.loadScoped(ctx, ctx.params.params?.id);
 				this.checkIfMatch(ctx, current);
-				if (current.is_active) {
-					const out = await this.applyChanges(ctx, current, {
-						is_active: false,
-						revoked_at: new Date().toISOString(),
-					});
-					await this.publishEvent(ctx, "api_key.revoked", out);
-				}
+				if (current.is_active) await this.revokeKey(ctx, current);
 
 				return { id: current._id, deleted: true };
 			},
@@ -115,6 +124,36 @@ const ApiKeysService: ServiceSchema = {
 					rate_limit_per_hour:
 						(doc.rate_limit_per_hour as number | null) ?? PLAN_QUOTAS[org.plan],
 				};
+			},
+		},
+
+		/**
+		 * Revokes the active keys a user made in the caller's organization whose scopes exceed
+		 * `scopes` (the user's new role; none when the user left the organization).
+		 */
+		revokeExceeding: {
+			visibility: "public",
+			params: { user_id: "string", scopes: { type: "array", items: "string" } },
+			async handler(
+				ctx: RestContext & Context<{ user_id: string; scopes: string[] }, Meta>,
+			): Promise<number> {
+				const { user_id, scopes } = ctx.params as unknown as {
+					user_id: string;
+					scopes: string[];
+				};
+				const keys: StoredDoc[] = await this.storeFind({
+					organization_id: this.orgOf(ctx),
+					created_by: user_id,
+					is_active: true,
+				});
+				const exceeding = keys.filter((k) => {
+					const own = (k.scopes as string[]) ?? [];
+
+					return scopesWithin(scopes, own).length !== own.length;
+				});
+				for (const key of exceeding) await this.revokeKey(ctx, key);
+
+				return exceeding.length;
 			},
 		},
 
@@ -182,9 +221,20 @@ const ApiKeysService: ServiceSchema = {
 				if (allowed.length !== (changes.scopes as string[]).length)
 					throw forbidden("A key cannot gain scopes its editor lacks");
 			}
-			if (changes.is_active === false) changes.revoked_at = new Date().toISOString();
+			if (changes.is_active === false && current.is_active) {
+				changes.revoked_at = new Date().toISOString();
+				ctx.locals.revoking = true;
+			}
 
 			return changes;
+		},
+
+		async revokeKey(ctx: RestContext, current: StoredDoc): Promise<void> {
+			const out = await this.applyChanges(ctx, current, {
+				is_active: false,
+				revoked_at: new Date().toISOString(),
+			});
+			await this.publishEvent(ctx, "api_key.revoked", out);
 		},
 
 		/** Records use at most once a minute per key: a write per request would cost every request. */

@@ -16,9 +16,11 @@ import { ApiError, notFound } from "../models/errors";
 import { HttpDrainMixin } from "../mixins/http-drain.mixin";
 import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
+import { clientAddressOf } from "./api/client-address";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
 import { buildOpenApi } from "./api/openapi";
+import { oauthRoutes } from "./api/oauth-route";
 import { aliases, methodsOf, routeOf } from "./api/routes";
 
 /** Version reported in every envelope's `meta`. */
@@ -26,6 +28,12 @@ export const API_VERSION = "1.0.0";
 
 /** A client's own `X-Request-Id` is kept when it is this tame; otherwise we make one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The services every request path needs; `/ready` is 503 until each one answers. */
+const READY_SERVICES = [
+	...["organizations", "users", "members", "api-keys", "tokens", "sessions", "oauth"],
+	...["customers", "events"],
+];
 
 /** Largest JSON body on ordinary routes (contract: 1 MB, larger is 413). */
 const JSON_LIMIT = "1mb";
@@ -69,6 +77,8 @@ const ApiService: ServiceSchema = {
 		ip: config().host,
 		// Routes are declared one by one in api/routes.ts; nothing is exposed by action name.
 		routes: [
+			// OAuth and /.well-known: form bodies and RFC 6749 errors (services/api/oauth-route.ts).
+			...oauthRoutes(),
 			// Uploads and imports: no body parser; the action streams the body (limit per route).
 			{
 				// Two routes share `/v1`; moleculer-web tells them apart by name only.
@@ -171,8 +181,13 @@ const ApiService: ServiceSchema = {
 			res: ServerResponse,
 		) {
 			const requestId = requestIdOf(req);
+			const userAgent = req.headers["user-agent"];
 			options.requestID = requestId;
-			options.meta = { requestId };
+			options.meta = {
+				requestId,
+				clientIp: clientAddressOf(req, config().trustProxy),
+				...(typeof userAgent === "string" ? { userAgent: userAgent.slice(0, 300) } : {}),
+			};
 			res.setHeader("X-Request-Id", requestId);
 		},
 		onError(this: ApiThis, req: Req, res: Res, err: unknown) {
@@ -268,6 +283,7 @@ const ApiService: ServiceSchema = {
 			// Downloads and exports stream as they are, with the type the action chose.
 			if (data instanceof Readable) return data;
 			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
+			if (route?.noStore) res.setHeader("Cache-Control", "no-store");
 			const meta = {
 				timestamp: new Date().toISOString(),
 				version: API_VERSION,
@@ -345,7 +361,7 @@ const ApiService: ServiceSchema = {
 					.getServiceList({ onlyAvailable: true })
 					.map((s: { name: string }) => s.name),
 			);
-			for (const service of ["organizations", "api-keys", "customers", "events"]) {
+			for (const service of READY_SERVICES) {
 				checks[service] = available.has(service) ? "ok" : "unavailable";
 			}
 

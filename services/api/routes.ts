@@ -24,6 +24,8 @@ export interface RestRoute {
 	/** OpenAPI schemas for routes that are not plain resource CRUD. */
 	requestSchema?: Record<string, unknown>;
 	responseSchema?: Record<string, unknown>;
+	/** The answer carries a secret (a token, a new key): `Cache-Control: no-store`. */
+	noStore?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -185,6 +187,10 @@ const SUPPORT_ROUTES: RestRoute[] = [
 	},
 	...resourceRoutes(`${ORG}/notifications`, "notifications", "notification", ["list", "get"]),
 ];
+/** Resources whose creation answers a secret once (API keys, client secrets). */
+function secretOnCreate(routes: RestRoute[]): RestRoute[] {
+	return routes.map((r) => (r.action.endsWith(".create") ? { ...r, noStore: true } : r));
+}
 
 export const ROUTES: RestRoute[] = [
 	{ method: "GET", path: ORG, action: "organizations.get", summary: "Get the organization" },
@@ -247,9 +253,42 @@ export const ROUTES: RestRoute[] = [
 	...SUPPORT_ROUTES,
 
 	...resourceRoutes(`${ORG}/events`, "events", "event", ["list", "get"]),
-	...resourceRoutes(`${ORG}/members`, "members", "member", ["list", "get"]),
+	...secretOnCreate(resourceRoutes(`${ORG}/members`, "members", "member")),
+	...secretOnCreate(resourceRoutes(`${ORG}/oauth-clients`, "oauth-clients", "OAuth client")),
 
-	...resourceRoutes("auth/api-keys", "api-keys", "API key"),
+	...secretOnCreate(resourceRoutes("auth/api-keys", "api-keys", "API key")),
+	{
+		method: "POST",
+		path: "auth/invitations/accept",
+		action: "members.acceptInvitation",
+		summary: "Accept an invitation with its token and a password",
+	},
+	{
+		method: "POST",
+		path: "auth/sessions",
+		action: "sessions.open",
+		status: 201,
+		noStore: true,
+		summary: "Sign in with email and password",
+	},
+	{
+		method: "GET",
+		path: "auth/sessions/current",
+		action: "sessions.current",
+		summary: "The session of the access token",
+	},
+	{
+		method: "DELETE",
+		path: "auth/sessions/:id",
+		action: "sessions.remove",
+		summary: "Sign a session out (`current` for the caller's own)",
+	},
+	{
+		method: "GET",
+		path: "auth/sessions/:user_id/devices",
+		action: "sessions.devices",
+		summary: "A user's signed-in devices",
+	},
 ];
 
 function pattern(path: string): RegExp {

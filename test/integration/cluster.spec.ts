@@ -2,6 +2,7 @@
  * The same requests served by two processes on the Redis transporter: a gateway node running
  * only `api` and a data node running every other service (SERVICES split).
  */
+import { dataServices } from "../../scripts/node";
 import {
 	bootstrap,
 	client,
@@ -20,9 +21,11 @@ describeWithRedis("a gateway node and a data node on the Redis transporter", () 
 	let firstOrg: string;
 
 	beforeAll(async () => {
-		const dataServices =
-			"organizations,users,members,api-keys,events,customers,customer-contacts,customer-interactions";
-		data = await startNode({ ...cluster, SERVICES: dataServices, DATA_DIR: tempDir() });
+		data = await startNode({
+			...cluster,
+			SERVICES: dataServices().join(","),
+			DATA_DIR: tempDir(),
+		});
 		gateway = await startNode({ ...cluster, SERVICES: "api", DATA_DIR: tempDir() });
 	});
 
