@@ -12,9 +12,11 @@ import {
 	connectionOpened,
 	httpRequestFinished,
 	initConnectionGauges,
+	rateLimitRejected,
 	ROUTE_STATIC,
 	ROUTE_UNMATCHED,
 } from "./metrics";
+import { config } from "../models/config";
 import { templateOf } from "../services/api/routes";
 
 type GatewayRequest = IncomingMessage & {
@@ -25,6 +27,9 @@ type GatewayRequest = IncomingMessage & {
 
 /** nginx's status for a request the client gave up on before its answer was sent. */
 const CLIENT_CLOSED_REQUEST = 499;
+
+/** The access log line is built only when it will be written: it shows in a profile. */
+const ACCESS_LOG = ["debug", "trace"].includes(config().logLevel);
 
 /** The route template of a request; ids and other raw path parts never become labels. */
 export function routeLabel(req: GatewayRequest, status: number): string {
@@ -93,20 +98,28 @@ export const HttpMetricsMixin: Partial<ServiceSchema> = {
 					const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
 					const route = routeLabel(req, status);
 					const seconds = secondsSince(start);
-					httpRequestFinished(
-						this.broker,
-						{ method: req.method ?? "", route, status },
-						seconds,
-					);
-					this.logger.debug({
-						msg: "HTTP request",
-						request_id: res.getHeader("X-Request-Id"),
-						method: req.method,
-						route,
-						status,
-						duration_ms: Math.round(seconds * 1000),
-					});
+					const method = req.method ?? "";
+					httpRequestFinished(this.broker, { method, route, status }, seconds);
+					if (status === 429) rateLimitRejected(this.broker, "rest");
+					if (ACCESS_LOG) this.logAccess(req, res, route, status, seconds);
 				});
+			});
+		},
+
+		logAccess(
+			req: GatewayRequest,
+			res: ServerResponse,
+			route: string,
+			status: number,
+			seconds: number,
+		): void {
+			this.logger.debug({
+				msg: "HTTP request",
+				request_id: res.getHeader("X-Request-Id"),
+				method: req.method,
+				route,
+				status,
+				duration_ms: Math.round(seconds * 1000),
 			});
 		},
 	},

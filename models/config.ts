@@ -26,6 +26,14 @@ export interface Config {
 	metricsPort: number;
 	webhookAllowPrivate: boolean;
 	requestTimeoutMs: number;
+	headersTimeoutMs: number;
+	httpRequestTimeoutMs: number;
+	keepAliveTimeoutMs: number;
+	maxBodyBytes: number;
+	maxBulkBodyBytes: number;
+	bulkMaxItems: number;
+	anonymousRateLimitPerHour: number;
+	cacheTtlSeconds: number;
 	slowActionMs: number;
 	trustProxy: boolean;
 	publicUrl: string | undefined;
@@ -229,6 +237,48 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 		env: "REQUEST_TIMEOUT_MS",
 		description: "broker request timeout; a call still running then is 503",
 		parse: integer(10000, 100, 600000),
+	},
+	headersTimeoutMs: {
+		env: "HEADERS_TIMEOUT_MS",
+		description: "a client must have sent its request headers within this (slow-loris guard)",
+		parse: integer(10_000, 1000, 600_000),
+	},
+	httpRequestTimeoutMs: {
+		env: "HTTP_REQUEST_TIMEOUT_MS",
+		description: "a client must have sent its whole request (headers and body) within this",
+		parse: integer(60_000, 1000, 3_600_000),
+	},
+	keepAliveTimeoutMs: {
+		env: "KEEP_ALIVE_TIMEOUT_MS",
+		description: "an idle keep-alive connection is closed after this",
+		parse: integer(5000, 100, 600_000),
+	},
+	maxBodyBytes: {
+		env: "MAX_BODY_BYTES",
+		description: "largest JSON body on ordinary routes; larger is 413",
+		parse: integer(1024 * 1024, 1024, 1024 * 1024 * 1024),
+	},
+	maxBulkBodyBytes: {
+		env: "MAX_BULK_BODY_BYTES",
+		description: "largest body on bulk and import routes; larger is 413",
+		parse: integer(50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+	},
+	bulkMaxItems: {
+		env: "BULK_MAX_ITEMS",
+		description: "most items one bulk request may carry",
+		parse: integer(1000, 1, 100_000),
+	},
+	anonymousRateLimitPerHour: {
+		env: "ANONYMOUS_RATE_LIMIT_PER_HOUR",
+		description:
+			"requests per hour per client address without a valid credential (sign-in, refused requests)",
+		parse: integer(300, 1, 10_000_000),
+	},
+	cacheTtlSeconds: {
+		env: "CACHE_TTL_SECONDS",
+		description:
+			"how long read results stay in the cacher (writes invalidate them at once); 0 = off",
+		parse: integer(300, 0, 86_400),
 	},
 	slowActionMs: {
 		env: "SLOW_ACTION_MS",

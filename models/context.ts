@@ -22,6 +22,8 @@ export interface Auth {
 	session_id?: string;
 	/** The caller's rate limit per hour (plan quota or the key's own override). */
 	rate_limit_per_hour?: number;
+	/** When the credential stops being valid (RFC 3339), if it does; caches never outlive it. */
+	expires_at?: string;
 }
 
 export interface Meta {
@@ -42,6 +44,8 @@ export interface Meta {
 	publicUrl?: string;
 	/** A streamed request body (raw routes): its media type, declared length and limit. */
 	upload?: { content_type: string; content_length?: number; limit: number };
+	/** false: read from the store, not the cache (the client sent `Cache-Control: no-cache`). */
+	$cache?: boolean;
 }
 
 /** The params of an action reached over REST: path parameters, query string and body. */

@@ -4,16 +4,16 @@
  * service no node runs says so plainly instead of failing.
  */
 import type { GenericObject, ServiceBroker } from "moleculer";
+import { config } from "../models/config";
 import { systemAuth } from "../models/context";
 import { METRIC_CHANNEL_BACKLOG } from "../mixins/metrics";
+import { resetLimit as resetRateLimit } from "../services/api/rate-limit";
 
 /**
- * Actions the commands call on services built elsewhere (rate limiter, webhook delivery).
+ * Actions the commands call on services built elsewhere (webhook delivery).
  * Their params are the operator's: ids only, no REST envelope, no caller.
  */
 export const OPERATOR_ACTIONS = {
-	/** Clears the rate-limit window of one API key: `{ key_id }`. */
-	resetLimit: "limits.reset",
 	/** Dead deliveries, newest first: `{ organization_id?, limit }` → delivery rows. */
 	deadDeliveries: "webhook-deliveries.listDead",
 	/** Schedules a delivery again: `{ id }` → the delivery row. */
@@ -135,13 +135,20 @@ async function revokeKey(broker: ServiceBroker, args: ReplArgs): Promise<void> {
 	);
 }
 
-async function resetLimit(broker: ServiceBroker, args: ReplArgs): Promise<void> {
-	if (!offered(broker, OPERATOR_ACTIONS.resetLimit))
+/**
+ * Rate-limit counters live in Redis when REDIS_URL is set (shared by every node, so this
+ * process reaches them too), else in the memory of each gateway process: the embedded REPL is
+ * that process; a REPL joining a cluster without REDIS_URL is not.
+ */
+async function resetLimit(_broker: ServiceBroker, args: ReplArgs): Promise<void> {
+	const settings = config();
+	if (settings.transporter && !settings.redisUrl)
 		return print(
-			"No rate limiter is running (no node offers limits.reset): there is no limit to reset.",
+			"Rate limits are counted in each gateway's memory (REDIS_URL is not set): this REPL " +
+				"cannot reach them. Set REDIS_URL on every node to share and reset them.",
 		);
 
-	await broker.call(OPERATOR_ACTIONS.resetLimit, { key_id: args.keyId });
+	await resetRateLimit(`key:${String(args.keyId)}`);
 	print(`The rate limit of API key ${String(args.keyId)} is reset.`);
 }
 
@@ -229,7 +236,7 @@ export const replCommands: ReplCommand[] = [
 	},
 	{
 		command: "reset-limit <keyId>",
-		description: "Reset the rate-limit window of an API key (needs the limits service)",
+		description: "Reset the rate-limit window of an API key, on every node",
 		action: reported(resetLimit),
 	},
 	{

@@ -123,6 +123,7 @@ const ApiKeysService: ServiceSchema = {
 					api_key_id: doc._id,
 					rate_limit_per_hour:
 						(doc.rate_limit_per_hour as number | null) ?? PLAN_QUOTAS[org.plan],
+					expires_at: (doc.expires_at as string | null) ?? undefined,
 				};
 			},
 		},
@@ -242,7 +243,8 @@ const ApiKeysService: ServiceSchema = {
 			const now = Date.now();
 			const last = typeof doc.last_used_at === "string" ? Date.parse(doc.last_used_at) : 0;
 			if (now - last < LAST_USED_RESOLUTION_MS) return;
-			this.storeUpdate({ _id: doc._id }, { last_used_at: new Date(now).toISOString() }).catch(
+			const query = { _id: doc._id, organization_id: doc.organization_id };
+			this.storeUpdate(query, { last_used_at: new Date(now).toISOString() }).catch(
 				(err: Error) =>
 					this.logger.warn(
 						`Could not record last use of API key ${doc._id}: ${err.message}`,

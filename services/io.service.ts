@@ -233,7 +233,7 @@ const IoService: ServiceSchema = {
 			const scope = scopeOf(this.broker, action);
 			if (!hasScope(auth.scopes, scope))
 				throw forbidden(`This credential lacks the ${scope} scope`);
-			await checkCallQuota(this.broker, auth, action);
+			await checkCallQuota(auth);
 			opts.meta = { auth, requestId: opts.meta.requestId };
 			opts.requestID = opts.meta.requestId;
 		},

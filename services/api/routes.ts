@@ -26,11 +26,22 @@ export interface RestRoute {
 	responseSchema?: Record<string, unknown>;
 	/** The answer carries a secret (a token, a new key): `Cache-Control: no-store`. */
 	noStore?: boolean;
+	/** Units of the caller's hourly rate limit one call takes (default 1; see COST). */
+	cost?: number;
+	/** Takes bodies up to MAX_BULK_BODY_BYTES instead of MAX_BODY_BYTES (bulk and import). */
+	largeBody?: boolean;
 }
 
 const MB = 1024 * 1024;
 /** Contract: bulk and import routes take bodies up to 50 MB, streamed. */
 export const IMPORT_BODY_LIMIT = 50 * MB;
+
+/**
+ * What the heavier routes cost in rate-limit units (the design document's per-endpoint quotas):
+ * a bulk call does up to 1,000 writes, an import or export walks a whole collection, a text
+ * search (`q`) scans rather than uses an index.
+ */
+export const COST = { bulk: 10, import: 20, export: 10, search: 5 } as const;
 
 const ORG = "organizations/:org_id";
 
@@ -93,12 +104,14 @@ const SALES_ROUTES: RestRoute[] = [
 		summary: "Create or update products by sku from CSV, NDJSON or a JSON array",
 		rawBody: true,
 		bodyLimit: IMPORT_BODY_LIMIT,
+		cost: COST.import,
 	},
 	{
 		method: "GET",
 		path: `${ORG}/products/bulk-export`,
 		action: "products.bulkExport",
 		summary: "Stream every product as CSV or NDJSON",
+		cost: COST.export,
 	},
 	...resourceRoutes(`${ORG}/products`, "products", "product"),
 	{
@@ -106,6 +119,8 @@ const SALES_ROUTES: RestRoute[] = [
 		path: `${ORG}/orders/bulk`,
 		action: "orders.bulkCreate",
 		summary: "Create up to 1,000 orders",
+		cost: COST.bulk,
+		largeBody: true,
 	},
 	...workflowRoutes(`${ORG}/orders`, "orders", [
 		"confirm",
@@ -222,18 +237,24 @@ export const ROUTES: RestRoute[] = [
 		path: `${ORG}/customers/bulk`,
 		action: "customers.bulkCreate",
 		summary: "Create up to 1,000 customers",
+		cost: COST.bulk,
+		largeBody: true,
 	},
 	{
 		method: "PUT",
 		path: `${ORG}/customers/bulk`,
 		action: "customers.bulkUpdate",
 		summary: "Update up to 1,000 customers",
+		cost: COST.bulk,
+		largeBody: true,
 	},
 	{
 		method: "DELETE",
 		path: `${ORG}/customers/bulk`,
 		action: "customers.bulkRemove",
 		summary: "Delete up to 1,000 customers",
+		cost: COST.bulk,
+		largeBody: true,
 	},
 	{
 		method: "GET",
@@ -317,21 +338,38 @@ export function templateOf(urlPath: string): string | undefined {
 }
 
 /**
- * moleculer-web aliases: `"GET organizations/:org_id/customers": "customers.list"`. With `raw`,
- * the routes whose body the action reads as a stream (`stream:` aliases, no body parser).
+/** Which gateway route serves a REST route: the body limit and parser are set per route. */
+export type BodyKind = "raw" | "large" | "json";
+
+export function bodyKindOf(route: RestRoute): BodyKind {
+	if (route.rawBody) return "raw";
+
+	return route.largeBody ? "large" : "json";
+}
+
+/**
+ * moleculer-web aliases of one kind of route: `"GET organizations/:org_id/customers":
+ * "customers.list"`; raw routes read their body as a stream (`stream:` aliases, no parser).
  */
-export function aliases(raw = false): Record<string, string> {
+export function aliases(kind: BodyKind): Record<string, string> {
 	return Object.fromEntries(
-		ROUTES.filter((r) => Boolean(r.rawBody) === raw).map((r) => [
+		ROUTES.filter((r) => bodyKindOf(r) === kind).map((r) => [
 			`${r.method} ${r.path}`,
-			raw ? `stream:${r.action}` : r.action,
+			kind === "raw" ? `stream:${r.action}` : r.action,
 		]),
 	);
 }
 
-/** The route an alias answers for, so the gateway knows its success status. */
-export function routeOf(method: string, aliasPath: string): RestRoute | undefined {
-	const path = aliasPath.replace(/^\/+/, "");
+const BY_ALIAS = new Map(ROUTES.map((r) => [`${r.method} ${r.path}`, r]));
 
-	return ROUTES.find((r) => r.method === method && r.path === path);
+/** The route an alias answers for, so the gateway knows its success status and cost. */
+export function routeOf(method: string, aliasPath: string): RestRoute | undefined {
+	return BY_ALIAS.get(`${method} ${aliasPath.replace(/^\/+/, "")}`);
+}
+
+/** Rate-limit units of one call: the route's cost, or a search's when it searches text. */
+export function costOf(route: RestRoute | undefined, query: Record<string, unknown> = {}): number {
+	const cost = route?.cost ?? 1;
+
+	return query.q === undefined ? cost : Math.max(cost, COST.search);
 }

@@ -2,10 +2,10 @@
  * Limits of the socket service: open connections per credential, messages per second per
  * socket, and the hourly plan quota that socket calls share with REST and GraphQL.
  */
-import type { ServiceBroker } from "moleculer";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { Auth } from "../../models/context";
 import { ApiError } from "../../models/errors";
+import { consume, rateLimitedError } from "../api/rate-limit";
 
 /** Largest message a socket may send (contract: bodies over 1 MB are refused). */
 export const MAX_MESSAGE_BYTES = 1_000_000;
@@ -98,13 +98,10 @@ export class MessageLimiter {
 }
 
 /**
- * The hourly plan quota a socket `call` consumes, shared with REST and GraphQL (contract: rate
- * limits). Throws RATE_LIMITED when spent.
- * TODO(#8): consume from the shared Redis limiter once it lands; until then socket calls are
- * bounded only by the per-socket message rate.
+ * The hourly plan quota a socket `call` consumes: the same sliding window as REST and GraphQL
+ * (contract: rate limits), one unit per call. Throws RATE_LIMITED when spent.
  */
-export async function checkCallQuota(
-	_broker: ServiceBroker,
-	_auth: Auth,
-	_action: string,
-): Promise<void> {}
+export async function checkCallQuota(auth: Auth): Promise<void> {
+	const state = await consume(auth);
+	if (state.retryAfterSeconds !== undefined) throw rateLimitedError(state);
+}

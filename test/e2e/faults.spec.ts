@@ -14,11 +14,11 @@ import {
 	startNode,
 	tempDir,
 } from "../helpers/gateway";
+import { dataServices } from "../../scripts/node";
 import { check, LoadDriver } from "../helpers/load";
 import { describeWithRedis } from "../helpers/redis";
 
-const DATA_SERVICES =
-	"organizations,users,members,api-keys,events,customers,customer-contacts,customer-interactions";
+const DATA_SERVICES = dataServices().join(",");
 /** The request timeout of these nodes; the README's budget for an answer while a node is down. */
 const REQUEST_TIMEOUT_MS = 4000;
 /** Process start-up, scheduling on a busy machine: what an answer may take beyond the timeout. */

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { dataServices } from "../../scripts/node";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
@@ -320,7 +321,7 @@ export interface NodePair {
 	stop(): Promise<void>;
 }
 
-/** A data node (identity, events, customers) and a gateway node (`api`) on `transporter`. */
+/** A data node (every service but the gateway's) and a gateway node (`api`) on `transporter`. */
 export async function startPair(transporter: string): Promise<NodePair> {
 	const cluster = {
 		TRANSPORTER: transporter,
@@ -328,7 +329,7 @@ export async function startPair(transporter: string): Promise<NodePair> {
 	};
 	const data = await startNode({
 		...cluster,
-		SERVICES: "organizations,users,members,api-keys,events,customers",
+		SERVICES: dataServices().join(","),
 		DATA_DIR: tempDir(),
 	});
 	const gateway = await startNode({ ...cluster, SERVICES: "api", DATA_DIR: tempDir() });

@@ -96,8 +96,27 @@ describe("the operator REPL on an embedded gateway", () => {
 		expect(usage?.usage.active_api_keys).toBe(1);
 	});
 
+	test("reset-limit gives a key that spent its hourly quota a full one again", async () => {
+		const gateway = client(`http://127.0.0.1:${port}`, owner.api_key);
+		const key = (
+			await gateway.post("/v1/auth/api-keys", { name: "tight", rate_limit_per_hour: 2 })
+		).body.data;
+		const limited = client(`http://127.0.0.1:${port}`, key.key);
+		const ownPath = `/v1/organizations/${owner.organization_id}/customers`;
+		const spent = [await limited.get(ownPath), await limited.get(ownPath)];
+		const refused = await limited.get(ownPath);
+
+		const reset = await repl.run(`reset-limit ${key.id}`);
+		const after = await limited.get(ownPath);
+
+		expect(spent.map((r) => r.status)).toEqual([200, 200]);
+		expect(refused.status).toBe(429);
+		expect(reset).toBe(`The rate limit of API key ${key.id} is reset.`);
+		expect(after.status).toBe(200);
+		expect(after.headers.get("x-ratelimit-remaining")).toBe("1");
+	});
+
 	test("commands whose service is not running say so instead of failing", async () => {
-		expect(await repl.run(`reset-limit ${extraKeyId}`)).toMatch(/^No rate limiter is running/);
 		expect(await repl.run("dead-deliveries")).toMatch(
 			/^No webhook delivery service is running/,
 		);
