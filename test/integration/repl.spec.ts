@@ -178,7 +178,7 @@ describeWithRedis("the operator REPL joined to a cluster on the Redis transporte
 		);
 
 		expect(before.status).toBe(200);
-		expect(listed?.usage).toEqual({ customers: 0, orders: null, active_api_keys: 2 });
+		expect(listed?.usage).toEqual({ customers: 0, orders: 0, active_api_keys: 2 });
 		expect(revoked).toMatch(/is revoked\.$/);
 		expect(after.status).toBe(401);
 	});
