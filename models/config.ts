@@ -38,12 +38,17 @@ export interface Config {
 	trustProxy: boolean;
 	publicUrl: string | undefined;
 	sentryDsn: string | undefined;
+	tracingExporter: TracingExporter;
+	tracingUrl: string;
+	shutdownTimeoutMs: number;
 	schedulerIntervalMs: number;
 	documentSigningKey: string | undefined;
 	socketConnectionsPerCredential: number;
 	socketMessagesPerSecond: number;
-	graphqlActionCounts: boolean;
 }
+
+/** Where finished trace spans go: nowhere, the log, or a Zipkin-format collector. */
+export type TracingExporter = "none" | "console" | "zipkin";
 
 /** A configuration value that cannot be used; start-up prints the message and exits. */
 export class ConfigError extends Error {
@@ -293,9 +298,25 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 	},
 	sentryDsn: {
 		env: "SENTRY_DSN",
-		description: "report 5xx errors to Sentry (scrubbed of credentials)",
+		description: "report internal (500) errors to Sentry, scrubbed of credentials",
 		sensitive: true,
 		parse: url(["http", "https"]),
+	},
+	tracingExporter: {
+		env: "TRACING_EXPORTER",
+		description:
+			"none, console (spans in the log) or zipkin (to TRACING_URL; Jaeger and Tempo accept it)",
+		parse: oneOf("none", ["none", "console", "zipkin"] as const),
+	},
+	tracingUrl: {
+		env: "TRACING_URL",
+		description: "base URL of the Zipkin-format span collector",
+		parse: (raw, name) => url(["http", "https"])(raw, name) ?? "http://127.0.0.1:9411",
+	},
+	shutdownTimeoutMs: {
+		env: "SHUTDOWN_TIMEOUT_MS",
+		description: "on SIGTERM, in-flight requests and deliveries get this long to finish",
+		parse: integer(10000, 0, 600000),
 	},
 	schedulerIntervalMs: {
 		env: "SCHEDULER_INTERVAL_MS",
@@ -323,12 +344,6 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 		env: "SOCKET_MESSAGES_PER_SECOND",
 		description: "messages a socket may send per second; more are refused with RATE_LIMITED",
 		parse: integer(20, 1, 10_000),
-	},
-	graphqlActionCounts: {
-		env: "GRAPHQL_ACTION_COUNTS",
-		description:
-			"test and diagnosis only: GraphQL answers list the actions they ran in extensions.actionCalls (never in production)",
-		parse: (raw, name, env) => flag(raw, name) && env.NODE_ENV !== "production",
 	},
 };
 

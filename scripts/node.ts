@@ -7,7 +7,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
 import brokerOptions, { type NodeOptions } from "../moleculer.config";
-import { CallCountMiddleware } from "../mixins/call-count.middleware";
 import { ScopesMiddleware } from "../mixins/scopes.middleware";
 import { type Config, ConfigError } from "../models/config";
 
@@ -47,7 +46,6 @@ export function createNode(
 	// Registered after Moleculer's own middlewares, so it wraps them all: the scope is checked
 	// before hooks, validation or the cache see the call.
 	broker.middlewares.add(ScopesMiddleware);
-	if (settings.graphqlActionCounts) broker.middlewares.add(CallCountMiddleware);
 	for (const name of services) broker.loadService(path.join(SERVICES_DIR, `${name}.service.ts`));
 
 	return broker;

@@ -10,7 +10,7 @@ import { resourceMixin } from "../mixins/resource.mixin";
 import type { Body } from "../mixins/resource/body";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Output } from "../mixins/resource/view";
-import type { Auth, Meta, RestContext } from "../models/context";
+import { type Auth, type Meta, type RestContext, systemAuth } from "../models/context";
 import { forbidden, unauthorized, validationError } from "../models/errors";
 import { ApiKey, PLAN_QUOTAS, type PlanName, scopesWithin } from "../models/identity";
 
@@ -76,6 +76,26 @@ const ApiKeysService: ServiceSchema = {
 				if (current.is_active) await this.revokeKey(ctx, current);
 
 				return { id: current._id, deleted: true };
+			},
+		},
+
+		/** Revokes a key by id alone, whatever its organization: for operators (the REPL). */
+		revoke: {
+			visibility: "public",
+			params: { id: { type: "string", max: 100 } },
+			async handler(
+				ctx: Context<{ id: string }, Meta>,
+			): Promise<{ id: string; organization_id: string; revoked: boolean } | null> {
+				const doc: StoredDoc | undefined = await this.storeFindOne({ _id: ctx.params.id });
+				if (!doc) return null;
+				const organization_id = doc.organization_id as string;
+				await ctx.call(
+					"api-keys.remove",
+					{ params: { id: doc._id } },
+					{ meta: { auth: systemAuth(organization_id) } },
+				);
+
+				return { id: doc._id, organization_id, revoked: Boolean(doc.is_active) };
 			},
 		},
 

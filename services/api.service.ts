@@ -13,6 +13,8 @@ import serveStatic from "serve-static";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
 import { ApiError, notFound } from "../models/errors";
+import { HttpDrainMixin } from "../mixins/http-drain.mixin";
+import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
 import { clientAddressOf } from "./api/client-address";
 import { authenticate, credentialOf } from "./api/credentials";
@@ -30,8 +32,6 @@ import { buildOpenApi } from "./api/openapi";
 import { hasRateLimitHeaders, limitRequest } from "./api/rate-limit";
 import { closeSharedRedis, sharedRedis } from "./api/redis";
 import { aliases, type BodyKind, costOf, methodsOf, routeOf } from "./api/routes";
-
-const DEBUG = config().logLevel === "debug" || config().logLevel === "trace";
 
 /** Version reported in every envelope's `meta`. */
 export const API_VERSION = "1.0.0";
@@ -138,8 +138,10 @@ function v1Route(kind: BodyKind) {
 
 const ApiService: ServiceSchema = {
 	name: "api",
-	// GraphQL at /graphql (HTTP and graphql-ws); its policy lives in api/graphql.ts.
-	mixins: [ApiGateway, GraphqlGateway],
+	// The first mixin wins a conflict: ours retune moleculer-web's `rest` action (span names).
+	// GraphQL at /graphql (HTTP and graphql-ws), last so its route is in place when the gateway
+	// builds its routes; its policy lives in api/graphql.ts.
+	mixins: [HttpMetricsMixin, HttpDrainMixin, ApiGateway, GraphqlGateway],
 
 	settings: {
 		port: config().port,
@@ -199,9 +201,9 @@ const ApiService: ServiceSchema = {
 			this.sendApiError(req, res, err);
 		},
 		log4XXResponses: false,
-		// Each request at debug; below that level not even the line is built (it shows in a profile).
-		logRequest: DEBUG ? "debug" : null,
-		logResponse: DEBUG ? "debug" : null,
+		// The metrics mixin logs each request at debug, with its route, status and request id.
+		logRequest: null,
+		logResponse: null,
 		logRequestParams: null,
 		logResponseData: null,
 		// Slow clients may not hold sockets open (see `started` for the header and idle limits).
@@ -376,15 +378,17 @@ const ApiService: ServiceSchema = {
 					);
 				}
 			}
+			const requestId =
+				(res.getHeader("X-Request-Id") as string | undefined) ?? requestIdOf(req);
 			if (error.type === "INTERNAL_ERROR") {
 				const e = err as Error;
 				this.logger.error(
-					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message}`,
+					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message} (request ${requestId})`,
 					e?.stack,
 				);
 			} else if (error.type === "SERVICE_UNAVAILABLE") {
 				this.logger.warn(
-					`Request ${req.method} ${path}: service unavailable (${(err as Error)?.message})`,
+					`Request ${req.method} ${path}: service unavailable (${(err as Error)?.message}; request ${requestId})`,
 				);
 			}
 			if (res.headersSent) {
@@ -392,8 +396,6 @@ const ApiService: ServiceSchema = {
 
 				return;
 			}
-			const requestId =
-				(res.getHeader("X-Request-Id") as string | undefined) ?? requestIdOf(req);
 			const headers: Record<string, string> = {
 				"Content-Type": "application/json; charset=utf-8",
 				"X-Request-Id": requestId,

@@ -102,6 +102,16 @@ const OrganizationsService: ServiceSchema = {
 			},
 		},
 
+		/** Every organization, oldest first, unscoped: for operators (the REPL's `orgs`). */
+		listAll: {
+			visibility: "public",
+			async handler(): Promise<Output[]> {
+				const docs: StoredDoc[] = await this.storeFind({}, { sort: [["created_at", 1]] });
+
+				return docs.map((d) => this.toOutput(d));
+			},
+		},
+
 		/** Any organization by id, unscoped: for services that need its plan. */
 		resolve: {
 			visibility: "public",

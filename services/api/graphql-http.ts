@@ -23,7 +23,7 @@ const PREFLIGHT_HEADERS = ["apollo-require-preflight", "x-apollo-operation-name"
 
 export type Req = IncomingMessage & { body?: unknown; originalUrl?: string };
 
-/** The parts of Apollo's request context the plugins and `formatResponse` read. */
+/** The parts of Apollo's request context the plugins read. */
 export interface RequestContext {
 	request: { variables?: Record<string, unknown> };
 	schema: GraphQLSchema;

@@ -26,6 +26,7 @@ import type { SubscribePayload } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { LoggerInstance, ServiceBroker } from "moleculer";
 import { WebSocketServer } from "ws";
+import { connectionClosed, connectionOpened, rateLimitRejected } from "../../mixins/metrics";
 import { config } from "../../models/config";
 import type { Auth } from "../../models/context";
 import { type ApiError, forbidden, toApiError } from "../../models/errors";
@@ -153,7 +154,10 @@ async function prepare(
 		// Each operation spends the caller's quota like one HTTP request would.
 		const units = quotaUnits(document, payload.operationName, payload.variables);
 		const quota = await consume(auth, units);
-		if (quota.retryAfterSeconds !== undefined) throw rateLimitedError(quota);
+		if (quota.retryAfterSeconds !== undefined) {
+			rateLimitRejected(host.broker, "graphql");
+			throw rateLimitedError(quota);
+		}
 	} catch (err) {
 		return asGraphqlErrors(err);
 	}
@@ -203,6 +207,11 @@ export function attachGraphqlWs(host: SubscriptionHost, server: Server): () => P
 		},
 		wss,
 	);
+	// Open graphql-ws sockets are `active_connections{type="graphql"}`.
+	wss.on("connection", (ws) => {
+		connectionOpened(host.broker, "graphql");
+		ws.once("close", () => connectionClosed(host.broker, "graphql"));
+	});
 	const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
 		// A plain split: parsing a hostile URL must not throw in an `upgrade` listener.
 		const path = (req.url ?? "").split("?")[0];

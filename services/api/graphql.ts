@@ -11,7 +11,6 @@ import type { GraphQLSchema } from "graphql";
 import { PubSub } from "graphql-subscriptions";
 import type { Context, LoggerInstance, ServiceBroker, ServiceSchema } from "moleculer";
 import { ApolloService } from "moleculer-apollo-server";
-import { startCounting, takeCounts } from "../../mixins/call-count.middleware";
 import { config } from "../../models/config";
 import type { Meta } from "../../models/context";
 import { notFound, toApiError } from "../../models/errors";
@@ -29,7 +28,7 @@ import {
 	type ServiceInfo,
 	SHARED_TYPE_DEFS,
 } from "./graphql-schema";
-import { checkTransport, plugins, type Req, type RequestContext } from "./graphql-http";
+import { checkTransport, plugins, type Req } from "./graphql-http";
 import { attachGraphqlWs, GRAPHQL_PATH } from "./graphql-ws";
 
 /** One listener per event type per live subscription: no fixed ceiling applies. */
@@ -73,14 +72,6 @@ const apolloOptions = {
 		debug: config().nodeEnv === "development",
 		validationRules: LIMIT_RULES,
 		formatError: formatGraphqlError,
-		formatResponse(response: { extensions?: Record<string, unknown> }, rc: RequestContext) {
-			const requestId = rc.context.ctx?.requestID;
-			const calls =
-				config().graphqlActionCounts && requestId ? takeCounts(requestId) : undefined;
-			if (calls) response.extensions = { ...response.extensions, actionCalls: calls };
-
-			return response;
-		},
 		plugins,
 	},
 };
@@ -192,7 +183,6 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 			await limitRequest(req, res, auth, units);
 			// As over REST: actions that hand out links (document shares) build them on it.
 			ctx.meta.publicUrl = config().publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
-			if (config().graphqlActionCounts && ctx.requestID) startCounting(ctx.requestID);
 		},
 
 		/**

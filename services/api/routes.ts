@@ -330,6 +330,13 @@ export function methodsOf(urlPath: string): Method[] {
 	return [...new Set(PATTERNS.filter((p) => p.regexp.test(urlPath)).map((p) => p.route.method))];
 }
 
+/** The template of the `/v1` route a path belongs to (`/v1/organizations/:org_id/customers`). */
+export function templateOf(urlPath: string): string | undefined {
+	const match = PATTERNS.find((p) => p.regexp.test(urlPath));
+
+	return match ? `/v1/${match.route.path}` : undefined;
+}
+
 /**
 /** Which gateway route serves a REST route: the body limit and parser are set per route. */
 export type BodyKind = "raw" | "large" | "json";

@@ -1,22 +1,18 @@
 /**
- * `active_connections{type="websocket"}` (contract: metrics). Registered on first use and only
- * when the broker collects metrics; another service may register the same gauge for its own
- * protocol, so an existing one is reused rather than replaced.
+ * The socket service's part of `active_connections{type="websocket"}`; the gauge and its
+ * names live with the other metrics in mixins/metrics.ts.
  */
-import { METRIC, type ServiceBroker } from "moleculer";
+import type { ServiceBroker } from "moleculer";
+import {
+	connectionClosed,
+	connectionOpened,
+	METRIC_ACTIVE_CONNECTIONS,
+} from "../../mixins/metrics";
 
 /** Gauge of open client connections, labelled by protocol. */
-export const ACTIVE_CONNECTIONS = "active_connections";
+export const ACTIVE_CONNECTIONS = METRIC_ACTIVE_CONNECTIONS;
 
 export function countConnection(broker: ServiceBroker, delta: 1 | -1): void {
-	if (!broker.isMetricsEnabled()) return;
-	if (!broker.metrics.hasMetric(ACTIVE_CONNECTIONS)) {
-		broker.metrics.register({
-			type: METRIC.TYPE_GAUGE,
-			name: ACTIVE_CONNECTIONS,
-			labelNames: ["type"],
-			description: "Open client connections by protocol",
-		});
-	}
-	broker.metrics.increment(ACTIVE_CONNECTIONS, { type: "websocket" }, delta);
+	if (delta > 0) connectionOpened(broker, "websocket");
+	else connectionClosed(broker, "websocket");
 }

@@ -98,3 +98,46 @@ export async function until(done: () => boolean): Promise<void> {
 	for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
 	if (!done()) throw new Error("the expected result never arrived");
 }
+
+/** The value of one sample on a node's Prometheus endpoint (summed over other labels). */
+export async function metricValue(
+	metricsUrl: string,
+	name: string,
+	label: string,
+): Promise<number> {
+	const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+
+	return text
+		.split("\n")
+		.filter((line) => line.startsWith(`${name}{`) && line.includes(label))
+		.reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+}
+
+/**
+ * Moleculer's own `moleculer_request_total` per action, read from a node's Prometheus
+ * endpoint: the count of every action call the node ran, by action name.
+ */
+export async function actionCalls(metricsUrl: string): Promise<Record<string, number>> {
+	const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+	const counts: Record<string, number> = {};
+	for (const line of text.split("\n")) {
+		if (!line.startsWith("moleculer_request_total{")) continue;
+		const action = /action="([^"]+)"/.exec(line)?.[1];
+		if (action) counts[action] = (counts[action] ?? 0) + Number(line.split(" ").pop());
+	}
+
+	return counts;
+}
+
+/** What ran between two readings of `actionCalls`, limited to the actions `prefix` names. */
+export function callsBetween(
+	before: Record<string, number>,
+	after: Record<string, number>,
+	prefix: RegExp,
+): Record<string, number> {
+	return Object.fromEntries(
+		Object.entries(after)
+			.filter(([action, n]) => prefix.test(action) && n !== (before[action] ?? 0))
+			.map(([action, n]) => [action, n - (before[action] ?? 0)]),
+	);
+}

@@ -3,13 +3,14 @@
  * aliases, one operation per request, CSRF prevention, and no introspection or field
  * suggestions in production. Over-limit operations are refused before anything executes.
  */
-import { bootstrap, type GatewayNode, startNode, tempDir } from "../helpers/gateway";
-import { graphqlClient, type GraphqlRequest } from "../helpers/graphql";
+import { bootstrap, freePort, type GatewayNode, startNode, tempDir } from "../helpers/gateway";
+import { graphqlClient, type GraphqlRequest, metricValue } from "../helpers/graphql";
 
 let node: GatewayNode;
 let production: GatewayNode;
 let key: string;
 let gql: GraphqlRequest;
+let metricsPort: number;
 
 /** `createCustomer` (level 1) nested `levels` deep: contacts at even levels, their customer at odd. */
 function nestedMutation(name: string, levels: number): string {
@@ -33,7 +34,8 @@ async function customersNamed(name: string): Promise<number> {
 beforeAll(async () => {
 	const dataDir = tempDir();
 	key = bootstrap({ DATA_DIR: dataDir }, "Limits Org").api_key;
-	node = await startNode({ DATA_DIR: dataDir });
+	metricsPort = await freePort();
+	node = await startNode({ DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) });
 	gql = graphqlClient(node.url, key);
 });
 
@@ -189,6 +191,12 @@ describe("rate limits", () => {
 		expect(refused.status).toBe(429);
 		expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
 		expect(refused.body.errors[0].extensions.code).toBe("RATE_LIMITED");
+		const rejected = await metricValue(
+			`http://127.0.0.1:${metricsPort}`,
+			"rate_limit_rejections_total",
+			'surface="graphql"',
+		);
+		expect(rejected).toBe(1);
 	});
 });
 

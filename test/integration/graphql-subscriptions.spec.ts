@@ -7,11 +7,19 @@
 import crypto from "node:crypto";
 import net from "node:net";
 import type { Client as WsClient } from "graphql-ws";
-import { bootstrap, type GatewayNode, type Owner, startNode, tempDir } from "../helpers/gateway";
+import {
+	bootstrap,
+	freePort,
+	type GatewayNode,
+	type Owner,
+	startNode,
+	tempDir,
+} from "../helpers/gateway";
 import { connected, Inbox, request, socketTo } from "../helpers/sockets";
 import {
 	graphqlClient,
 	type GraphqlRequest,
+	metricValue,
 	repeatUntil,
 	subscribe,
 	until,
@@ -24,6 +32,7 @@ let b: Owner;
 let gqlA: GraphqlRequest;
 let gqlB: GraphqlRequest;
 const sockets: WsClient[] = [];
+let metricsPort: number;
 
 const INTERACTIONS = `subscription($c: ID!) { customerInteraction(customerId: $c) {
 	id type subject customerId customer { name } } }`;
@@ -56,7 +65,8 @@ beforeAll(async () => {
 	const dataDir = tempDir();
 	a = bootstrap({ DATA_DIR: dataDir }, "Org A");
 	b = bootstrap({ DATA_DIR: dataDir }, "Org B");
-	node = await startNode({ DATA_DIR: dataDir });
+	metricsPort = await freePort();
+	node = await startNode({ DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) });
 	gqlA = graphqlClient(node.url, a.api_key);
 	gqlB = graphqlClient(node.url, b.api_key);
 });
@@ -66,7 +76,7 @@ afterAll(async () => {
 	await node?.stop();
 });
 
-test("customerInteraction delivers an interaction created over HTTP, its customer resolved", async () => {
+test("customerInteraction delivers an interaction created over HTTP, its customer resolved; the socket is counted", async () => {
 	const customerId = await newCustomer(gqlA, "Subscribed Co");
 	const sub = subscribe<{ data: { customerInteraction: Record<string, unknown> } }>(
 		socket(a.api_key),
@@ -83,7 +93,14 @@ test("customerInteraction delivers an interaction created over HTTP, its custome
 			),
 	);
 
+	const open = await metricValue(
+		`http://127.0.0.1:${metricsPort}`,
+		"active_connections",
+		'type="graphql"',
+	);
+
 	const event = sub.received[0].data.customerInteraction;
+	expect(open).toBeGreaterThanOrEqual(1);
 	expect(created).toContain(event.id);
 	expect(event).toMatchObject({
 		type: "CALL",
