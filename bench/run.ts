@@ -69,7 +69,7 @@ async function main(): Promise<void> {
 		const headers = { authorization: `Bearer ${key}` };
 		const org = `${gateway.url}/v1/organizations/${owner.organization_id}`;
 		const ids = await seedCustomers(gateway.url, key, owner.organization_id);
-		const northwind = importNorthwind(gateway.url, key);
+		const northwind = await importNorthwind(gateway.url, key);
 		notes.push(`Northwind: ${northwind.note}`);
 		const oneCustomer = `${org}/customers/${ids[0]}`;
 		const customerJson = await (await fetch(oneCustomer, { headers })).text();

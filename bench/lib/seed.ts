@@ -3,10 +3,13 @@
  * own limit the run cannot exhaust (the limiter still runs on every request), customers to read,
  * and the Northwind data set when its import command is on this branch.
  */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import { promisify } from "node:util";
 import path from "node:path";
 import { bootstrap, client, type Owner, ROOT } from "../../test/helpers/gateway";
+
+const execFileAsync = promisify(execFile);
 
 export const SEED_CUSTOMERS = 1000;
 const SEGMENTS = ["enterprise", "mid_market", "smb", "startup", "individual"];
@@ -50,19 +53,41 @@ export async function seedCustomers(url: string, key: string, orgId: string): Pr
 }
 
 /** `npm run import:northwind` when this branch has it; a note otherwise. */
-export function importNorthwind(url: string, key: string): { ok: boolean; note: string } {
+export async function importNorthwind(
+	url: string,
+	key: string,
+): Promise<{ ok: boolean; note: string }> {
 	const script = path.join(ROOT, "scripts", "import-northwind.ts");
 	if (!fs.existsSync(script))
 		return { ok: false, note: "scripts/import-northwind.ts is not on this branch yet" };
 	if (!fs.existsSync(NORTHWIND_DIR))
 		return { ok: false, note: `no Northwind data at ${NORTHWIND_DIR}` };
 	const started = Date.now();
-	const run = spawnSync(
-		process.execPath,
-		["--import", "tsx", script, "--dir", NORTHWIND_DIR, "--url", url, "--api-key", key],
-		{ cwd: ROOT, encoding: "utf8", timeout: 120_000 },
-	);
-	if (run.status !== 0) return { ok: false, note: `import failed: ${run.stderr.slice(-300)}` };
+	// Asynchronous on purpose: a blocked event loop here would stop reading the gateway's output
+	// pipe, and a gateway whose log pipe is full stops answering.
+	const args = [
+		"--import",
+		"tsx",
+		script,
+		"--dir",
+		NORTHWIND_DIR,
+		"--url",
+		url,
+		"--api-key",
+		key,
+	];
+	try {
+		await execFileAsync(process.execPath, args, {
+			cwd: ROOT,
+			timeout: 180_000,
+			maxBuffer: 16 * 1024 * 1024,
+		});
+	} catch (err) {
+		return {
+			ok: false,
+			note: `import failed: ${String((err as { stderr?: string }).stderr ?? err).slice(-300)}`,
+		};
+	}
 
 	return { ok: true, note: `imported in ${((Date.now() - started) / 1000).toFixed(1)} s` };
 }

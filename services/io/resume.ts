@@ -39,8 +39,12 @@ export class Resume {
 	phase: ResumePhase = "pending";
 	private buffer: DomainEvent[] = [];
 	private overflowed = false;
+	/** The newest id this resume delivered (replayed or flushed from the buffer). */
+	lastDelivered: string;
 
-	constructor(readonly afterId: string) {}
+	constructor(readonly afterId: string) {
+		this.lastDelivered = afterId;
+	}
 
 	/** A live event for a resuming socket: buffered while replaying; before that the log has it. */
 	offer(event: DomainEvent): void {
@@ -76,6 +80,7 @@ export class Resume {
 				if (Date.parse(event.created_at) >= since) replayed.add(event.id);
 				emit(event);
 				after = event.id;
+				if (event.id > this.lastDelivered) this.lastDelivered = event.id;
 			}
 			if (page.length < REPLAY_PAGE) break;
 		}
@@ -86,6 +91,7 @@ export class Resume {
 			if (event.id <= this.afterId || replayed.has(event.id)) continue;
 			replayed.add(event.id);
 			emit(event);
+			if (event.id > this.lastDelivered) this.lastDelivered = event.id;
 		}
 		this.buffer = [];
 	}
@@ -112,5 +118,6 @@ export async function replayTo(
 		if (state.subscriptions.matches(event)) socket.emit(event.type, event);
 	};
 	await state.resume.run(fetchPage, emit, () => socket.connected);
+	state.replayedUpTo = state.resume.lastDelivered;
 	state.resume = undefined;
 }

@@ -20,6 +20,12 @@ export interface SocketState {
 	subscriptions: Subscriptions;
 	/** Set from a handshake with `last_event_id` until the missed events are delivered. */
 	resume?: Resume;
+	/**
+	 * The newest id a finished replay delivered. The log stores an event before broadcasting it,
+	 * so the live copy of a replayed event can arrive after the replay ended: ids at or below
+	 * this mark were delivered already.
+	 */
+	replayedUpTo?: string;
 	/** Gives back the socket's slot of its credential's connection limit (once). */
 	release(): void;
 }
@@ -117,6 +123,7 @@ export function deliveryTargets(nsp: Namespace, event: DomainEvent): Delivery {
 		// Checked per event, not only at subscribe: a credential's scopes may shrink meanwhile.
 		if (!hasScope(state.auth.scopes, EVENTS_SCOPE)) continue;
 		if (state.resume) state.resume.offer(event);
+		else if (state.replayedUpTo !== undefined && event.id <= state.replayedUpTo) continue;
 		else if (!state.subscriptions.matches(event)) continue;
 		else if (pendingPackets(socket) > MAX_PENDING_PACKETS) delivery.laggards.push(socket);
 		else delivery.targets.push(id);
