@@ -134,16 +134,60 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 				try {
 					return await this.adapter.insert(doc);
 				} catch (err) {
-					// A unique index (MongoDB) caught a race the service's own check could not.
-					if ((err as { code?: number }).code === 11000)
+					// A unique index (MongoDB, or NeDB's on `_id`) caught a race the service's own check could not.
+					const e = err as { code?: number; errorType?: string };
+					if (e.code === 11000 || e.errorType === "uniqueViolated")
 						throw new ApiError("CONFLICT", "A unique field is taken");
 					throw err;
 				}
 			},
 
-			/** Applies `$set` to the documents matching `query`; returns how many changed. */
-			storeUpdate(query: StoreQuery, set: Record<string, unknown>): Promise<number> {
-				return this.adapter.updateMany(query, { $set: set });
+			/** Inserts `docs` in one write; a taken `_id` or unique field fails the call (CONFLICT). */
+			async storeInsertMany(docs: StoredDoc[]): Promise<StoredDoc[]> {
+				if (docs.length === 0) return [];
+				try {
+					return await this.adapter.insertMany(docs);
+				} catch (err) {
+					const e = err as { code?: number; errorType?: string };
+					if (e.code === 11000 || e.errorType === "uniqueViolated")
+						throw new ApiError("CONFLICT", "A unique field is taken");
+					throw err;
+				}
+			},
+
+			/**
+			 * Applies `$set` to one document matching `query` and returns it as changed, or undefined
+			 * when none matches: an atomic compare-and-set on both stores.
+			 */
+			async storeFindOneAndUpdate(
+				query: StoreQuery,
+				set: Record<string, unknown>,
+			): Promise<StoredDoc | undefined> {
+				if (mongo) {
+					const res = await this.adapter.collection.findOneAndUpdate(
+						query,
+						{ $set: set },
+						{ returnOriginal: false },
+					);
+
+					return res.value ?? undefined;
+				}
+				const res = await this.adapter.db.updateAsync(
+					query,
+					{ $set: set },
+					{ returnUpdatedDocs: true },
+				);
+
+				return res.affectedDocuments ?? undefined;
+			},
+
+			/** Applies `$set` (and `$inc`) to the documents matching `query`; returns how many changed. */
+			storeUpdate(
+				query: StoreQuery,
+				set: Record<string, unknown>,
+				inc?: Record<string, number>,
+			): Promise<number> {
+				return this.adapter.updateMany(query, { $set: set, ...(inc ? { $inc: inc } : {}) });
 			},
 
 			storeRemove(query: StoreQuery): Promise<number> {

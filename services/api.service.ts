@@ -72,7 +72,8 @@ const ApiService: ServiceSchema = {
 				aliases: aliases(),
 				// Client errors are the client's; they are logged at debug, never at error.
 				logging: true,
-				callOptions: { timeout: config().requestTimeoutMs },
+				// No call timeout here: an action's own `timeout` (a webhook test waits for its receiver)
+				// applies, else the broker's requestTimeout (REQUEST_TIMEOUT_MS).
 				onBeforeCall(
 					this: ApiThis,
 					ctx: Context<RestParams, Meta>,

@@ -107,6 +107,38 @@ export const ROUTES: RestRoute[] = [
 	...resourceRoutes(`${ORG}/customers`, "customers", "customer"),
 
 	...resourceRoutes(`${ORG}/events`, "events", "event", ["list", "get"]),
+
+	...resourceRoutes(
+		`${ORG}/webhooks/:webhook_id/deliveries`,
+		"webhook-deliveries",
+		"webhook delivery",
+		["list", "get"],
+	),
+	{
+		method: "POST",
+		path: `${ORG}/webhooks/:webhook_id/deliveries/:id/redeliver`,
+		action: "webhook-deliveries.redeliver",
+		summary: "Send a webhook delivery again from its first attempt",
+	},
+	{
+		method: "POST",
+		path: `${ORG}/webhooks/:webhook_id/recover`,
+		action: "webhook-deliveries.recover",
+		summary: "Send again every failed or dead delivery since a time",
+	},
+	{
+		method: "POST",
+		path: `${ORG}/webhooks/:id/test`,
+		action: "webhooks.test",
+		summary: "Send a webhook.test event to the endpoint now",
+	},
+	{
+		method: "POST",
+		path: `${ORG}/webhooks/:id/rotate-secret`,
+		action: "webhooks.rotateSecret",
+		summary: "Replace the signing secret (the old one signs for 24 h more)",
+	},
+	...resourceRoutes(`${ORG}/webhooks`, "webhooks", "webhook"),
 	...resourceRoutes(`${ORG}/members`, "members", "member", ["list", "get"]),
 
 	...resourceRoutes("auth/api-keys", "api-keys", "API key"),

@@ -1,0 +1,155 @@
+/**
+ * The webhook worker: takes "deliver now" messages from the `webhooks.deliver` channel, leases
+ * the delivery from `webhook-deliveries`, signs and POSTs it, and records the outcome. It keeps
+ * no state of its own, so any number of worker nodes share the channel (Redis consumer group:
+ * each message goes to one of them). Every message is acknowledged once handled, whatever the
+ * outcome: retries are scheduled in the store, never by the channel's own redelivery.
+ */
+import type { Context, LoggerInstance, ServiceSchema } from "moleculer";
+import { CHANNEL_MAX_IN_FLIGHT } from "../moleculer.config";
+import { config } from "../models/config";
+import {
+	type Claim,
+	DELIVER_CHANNEL,
+	type DeliverMessage,
+	LEASE_RENEW_MS,
+} from "./webhooks/deliveries";
+import { EndpointLimiter } from "./webhooks/endpoint-limiter";
+import { CONNECTIONS_PER_ORIGIN, WebhookClient } from "./webhooks/http-client";
+import type { AttemptResult } from "./webhooks/schedule";
+import { deliveryHeaders } from "./webhooks/signature";
+
+/** Deliveries of one endpoint that may wait on one node for a free connection. */
+const MAX_WAITING_PER_ENDPOINT = 40;
+
+/** A delivery that found its endpoint's queue full is offered again this much later. */
+const DEFER_MS = 2000;
+
+/** `this` of the channel handler (the middleware binds it to the service). */
+interface WorkerThis {
+	deliver(message: DeliverMessage): Promise<AttemptResult | null>;
+	logger: LoggerInstance;
+}
+
+const WebhookWorkerService: ServiceSchema = {
+	name: "webhook-worker",
+
+	channels: {
+		[DELIVER_CHANNEL]: {
+			group: "webhook-worker",
+			maxInFlight: CHANNEL_MAX_IN_FLIGHT,
+			async handler(this: WorkerThis, message: DeliverMessage): Promise<void> {
+				try {
+					await this.deliver(message);
+				} catch (err) {
+					// The lease (or the queued mark) expires and the poller sends it again: not lost.
+					this.logger.error(
+						`Webhook delivery ${message?.id} failed in the worker: ${(err as Error).message}`,
+					);
+				}
+			},
+		},
+	},
+
+	actions: {
+		/** One attempt now, answered with its outcome (an endpoint's `test`). */
+		attempt: {
+			visibility: "public",
+			params: { id: "string", webhook_id: "string" },
+			handler(ctx: Context<DeliverMessage>): Promise<AttemptResult | null> {
+				return this.deliver(ctx.params);
+			},
+		},
+	},
+
+	methods: {
+		/** Lease, attempt, record; null when the delivery was not (or no longer) this node's to send. */
+		async deliver(message: DeliverMessage): Promise<AttemptResult | null> {
+			if (typeof message?.id !== "string" || typeof message.webhook_id !== "string")
+				return null;
+			const release = await this.limiter.acquire(message.webhook_id);
+			if (!release) {
+				await this.broker.call("webhook-deliveries.defer", {
+					id: message.id,
+					delay_ms: DEFER_MS,
+				});
+
+				return null;
+			}
+			try {
+				const claim: Claim | null = await this.broker.call("webhook-deliveries.claim", {
+					id: message.id,
+					owner: this.owner,
+				});
+				if (!claim) return null;
+				const result = await this.attempt(claim);
+				this.logger.debug(
+					`Webhook delivery ${claim.id} attempt ${claim.attempts + 1}: ${result.error ?? result.status_code}`,
+				);
+				await this.broker.call("webhook-deliveries.complete", {
+					id: claim.id,
+					owner: this.owner,
+					state: {
+						attempts: claim.attempts,
+						round_attempts: claim.round_attempts,
+						retry_config: claim.retry_config,
+					},
+					result,
+					webhook_id: claim.webhook_id,
+					organization_id: claim.organization_id,
+					consecutive_failures: claim.consecutive_failures,
+				});
+
+				return result;
+			} finally {
+				release();
+			}
+		},
+
+		/** Signs and POSTs, renewing the lease while the receiver takes its time. */
+		async attempt(claim: Claim): Promise<AttemptResult> {
+			if (config().nodeEnv === "production" && !claim.url.startsWith("https:"))
+				return {
+					status_code: null,
+					latency_ms: 0,
+					error: "refused: production delivers over https only",
+				};
+			const body = Buffer.from(claim.payload, "utf8");
+			const headers = deliveryHeaders({
+				secrets: claim.secrets,
+				eventId: claim.event_id,
+				eventType: claim.event_type,
+				deliveryId: claim.id,
+				body,
+				timestamp: Math.floor(Date.now() / 1000),
+			});
+			const renewal = setInterval(() => {
+				this.broker
+					.call("webhook-deliveries.renew", { id: claim.id, owner: this.owner })
+					.catch((err: Error) =>
+						this.logger.warn(
+							`Webhook delivery ${claim.id}: lease not renewed: ${err.message}`,
+						),
+					);
+			}, LEASE_RENEW_MS);
+			try {
+				return await this.client.post(claim.url, body, headers);
+			} finally {
+				clearInterval(renewal);
+			}
+		},
+	},
+
+	created() {
+		this.client = new WebhookClient({ allowPrivate: config().webhookAllowPrivate });
+		this.limiter = new EndpointLimiter(CONNECTIONS_PER_ORIGIN, MAX_WAITING_PER_ENDPOINT);
+		// Unique per process, so a restarted node never mistakes an old lease for its own.
+		this.owner = `${this.broker.nodeID}/${this.broker.instanceID}`;
+	},
+
+	async stopped() {
+		await this.client.close();
+	},
+};
+
+export default WebhookWorkerService;

@@ -1,0 +1,236 @@
+/**
+ * The moving parts of `webhook-deliveries`: fan-out from the event log into rows, and sending
+ * "deliver now" messages for them.
+ *
+ * Fan-out reads the log after a cursor kept in the store, so it catches up on whatever was
+ * recorded while it was down; the deterministic row ids make a repeated pass harmless. Each
+ * recorded event (broadcast by the events service) starts a pass at once; a timer is the
+ * backstop.
+ *
+ * Channels carry only nudges, and never more at once than the workers can take in (the
+ * in-process adapter drops what overflows its queue): rows beyond that wait, ready, for the
+ * poller. The poller also finds due retries, messages lost with a node (their `queued` mark
+ * expires) and leases of workers killed mid-POST (their lease expires): the store decides what
+ * is due, never the channel.
+ */
+import type { ServiceSchema } from "moleculer";
+import type { StoredDoc } from "../../mixins/db.mixin";
+import type { DomainEvent } from "../../mixins/events.mixin";
+import { config } from "../../models/config";
+import { ApiError } from "../../models/errors";
+import { Coalescer } from "./coalescer";
+import {
+	DELIVER_CHANNEL,
+	deliveryPairs,
+	dueQuery,
+	type EndpointSummary,
+	iso,
+	newDelivery,
+	QUEUE_GRACE_MS,
+	QUEUED,
+	STREAM_MAX_LEN,
+} from "./deliveries";
+import { NO_LEASE } from "./schedule";
+
+/** Events read from the log per fan-out step. */
+const FAN_OUT_BATCH = 500;
+const FAN_OUT_POLL_MS = 2000;
+
+/** How often the store is asked for due rows, and the most sent per ask. */
+const POLL_MS = 500;
+const DISPATCH_BATCH = 500;
+
+/** After a failed send, the channel is left alone this long (its rows are kept for the poller). */
+const SEND_BACKOFF_MS = 2000;
+
+/** The fan-out cursor lives beside the rows; it has no organization, so no client query sees it. */
+const CURSOR_ID = "fan-out-cursor";
+
+/**
+ * Messages on their way at once. In-process, a node's channel handles 100 and queues up to
+ * 1,000 (the broker's bulkhead) before dropping; a Redis stream holds far more.
+ */
+function maxOutstanding(): number {
+	return config().channelsUrl ? 10_000 : 1000;
+}
+
+export const dispatchMixin: Partial<ServiceSchema> = {
+	methods: {
+		/** A message is done with (claimed, completed or refused): room for another. */
+		settled(id: string): void {
+			this.outstanding.delete(id);
+			if (this.moreDue && this.outstanding.size < this.maxOutstanding / 2)
+				this.dispatcher.trigger();
+		},
+
+		room(): number {
+			if (Date.now() < this.sendBlockedUntil) return 0;
+
+			return Math.max(this.maxOutstanding - this.outstanding.size, 0);
+		},
+
+		scheduleFanOut(): void {
+			// Before `started` has read the cursor, a pass would start from the beginning of the log.
+			if (this.timers) this.fanOut.trigger();
+		},
+
+		dispatchSoon(): void {
+			this.dispatcher.trigger();
+		},
+
+		async fanOutPass(): Promise<void> {
+			for (;;) {
+				const events: DomainEvent[] = await this.broker.call("events.scan", {
+					after_id: this.cursor,
+					limit: FAN_OUT_BATCH,
+				});
+				if (events.length === 0) return;
+				await this.fanOutBatch(events);
+				this.cursor = events[events.length - 1].id;
+				await this.storeUpdate({ _id: CURSOR_ID }, { after_id: this.cursor });
+				if (events.length < FAN_OUT_BATCH) return;
+			}
+		},
+
+		async fanOutBatch(events: DomainEvent[]): Promise<void> {
+			const organizations = [...new Set(events.map((e) => e.organization_id))];
+			const endpoints: EndpointSummary[] = await this.broker.call("webhooks.activeFor", {
+				organization_ids: organizations,
+			});
+			const pairs = deliveryPairs(events, endpoints);
+			if (pairs.length === 0) return;
+			const now = Date.now();
+			let room = this.room();
+			const rows = pairs.map(([event, webhookId]) =>
+				newDelivery(event, webhookId, now, room-- > 0 ? now + QUEUE_GRACE_MS : undefined),
+			);
+			if (room < 0) this.moreDue = true;
+			const inserted: StoredDoc[] = await this.insertNew(rows);
+			await this.send(inserted.filter((r) => r.lease_owner === QUEUED));
+		},
+
+		/** Inserts the rows not stored yet (a repeated pass, another copy) and returns those. */
+		async insertNew(rows: StoredDoc[]): Promise<StoredDoc[]> {
+			const existing: StoredDoc[] = await this.storeFind({
+				_id: { $in: rows.map((r) => r._id) },
+			});
+			const seen = new Set(existing.map((d) => d._id));
+			const fresh = rows.filter((r) => !seen.has(r._id));
+			try {
+				await this.storeInsertMany(fresh);
+
+				return fresh;
+			} catch (err) {
+				if ((err as ApiError).type !== "CONFLICT") throw err;
+			}
+			// Another copy (MongoDB) inserted some meanwhile: one by one, skipping those.
+			const inserted: StoredDoc[] = [];
+			for (const row of fresh) {
+				try {
+					inserted.push(await this.storeInsert(row));
+				} catch (err) {
+					if (!(err instanceof ApiError) || err.type !== "CONFLICT") throw err;
+				}
+			}
+
+			return inserted;
+		},
+
+		/** Publishes a nudge per row; rows whose nudge fails go back to the poller. */
+		async send(rows: StoredDoc[]): Promise<void> {
+			const now = Date.now();
+			const failed: string[] = [];
+			await Promise.all(
+				rows.map(async (row) => {
+					this.outstanding.set(row._id, now);
+					try {
+						await this.broker.sendToChannel(
+							DELIVER_CHANNEL,
+							{ id: row._id, webhook_id: row.webhook_id },
+							{ xaddMaxLen: STREAM_MAX_LEN },
+						);
+					} catch {
+						this.outstanding.delete(row._id);
+						failed.push(row._id);
+					}
+				}),
+			);
+			if (failed.length === 0) return;
+			this.sendBlockedUntil = Date.now() + SEND_BACKOFF_MS;
+			this.logger.warn(
+				`Could not queue ${failed.length} webhook deliveries; the poller sends them again`,
+			);
+			await this.storeUpdate(
+				{ _id: { $in: failed }, lease_owner: QUEUED },
+				{ lease_owner: null, lease_expires_at: NO_LEASE },
+			);
+		},
+
+		/** One poll: the most urgent due rows, marked queued (compare-and-set), then sent. */
+		async dispatchDue(): Promise<void> {
+			this.pruneOutstanding();
+			const room = Math.min(this.room(), DISPATCH_BATCH);
+			if (room <= 0) return;
+			const now = Date.now();
+			const due: StoredDoc[] = await this.storeFind(dueQuery(iso(now)), {
+				sort: [["next_attempt_at", 1]],
+				limit: room,
+			});
+			this.moreDue = due.length === room;
+			if (due.length === 0) return;
+			const expired = due.filter((d) => d.lease_owner && d.lease_owner !== QUEUED);
+			for (const row of expired)
+				this.logger.warn(
+					`Webhook delivery ${row._id}: its worker's lease expired mid-attempt; sending it again`,
+				);
+			// A row claimed since the query keeps its new lease; its extra nudge is refused at claim.
+			await this.storeUpdate(
+				{ _id: { $in: due.map((d) => d._id) }, lease_expires_at: { $lt: iso(now) } },
+				{ lease_owner: QUEUED, lease_expires_at: iso(now + QUEUE_GRACE_MS) },
+			);
+			await this.send(due);
+		},
+
+		/** Forgets nudges older than the queue grace: their rows are due again anyway. */
+		pruneOutstanding(): void {
+			const oldest = Date.now() - QUEUE_GRACE_MS;
+			for (const [id, at] of this.outstanding) if (at < oldest) this.outstanding.delete(id);
+		},
+	},
+
+	created() {
+		this.outstanding = new Map<string, number>();
+		this.maxOutstanding = maxOutstanding();
+		this.sendBlockedUntil = 0;
+		this.moreDue = false;
+		this.cursor = "";
+		this.fanOut = new Coalescer(
+			() => this.fanOutPass(),
+			(err) => this.logger.warn(`Webhook fan-out pass failed (retried): ${err.message}`),
+		);
+		this.dispatcher = new Coalescer(
+			() => this.dispatchDue(),
+			(err) => this.logger.warn(`Webhook dispatch failed (retried): ${err.message}`),
+		);
+	},
+
+	async started() {
+		const cursor: StoredDoc | undefined = await this.storeFindOne({ _id: CURSOR_ID });
+		if (!cursor) await this.storeInsert({ _id: CURSOR_ID, after_id: "" });
+		this.cursor = (cursor?.after_id as string | undefined) ?? "";
+		// Nudges sent by an earlier run may have gone with it (in-process channels): send them again.
+		await this.storeUpdate({ lease_owner: QUEUED }, { lease_expires_at: NO_LEASE });
+		// The first runs wait for the timers: the channel adapter connects after services start.
+		this.timers = [
+			setInterval(() => this.dispatcher.trigger(), POLL_MS),
+			setInterval(() => this.fanOut.trigger(), FAN_OUT_POLL_MS),
+		];
+		for (const timer of this.timers) timer.unref();
+	},
+
+	stopped() {
+		for (const timer of this.timers ?? []) clearInterval(timer);
+		this.fanOut.stop();
+		this.dispatcher.stop();
+	},
+};
