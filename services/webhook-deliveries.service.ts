@@ -16,7 +16,7 @@ import type { DomainEvent } from "../mixins/events.mixin";
 import type { Output } from "../mixins/resource/view";
 import { config } from "../models/config";
 import { type Meta, type RestContext, systemAuth } from "../models/context";
-import { conflict, type ErrorDetail, invalidTransition, validationError } from "../models/errors";
+import { ApiError, conflict, type ErrorDetail, validationError } from "../models/errors";
 import { EVENT_TYPES } from "../models/event";
 import { WebhookDelivery } from "../models/webhook";
 import type { ResolvedEndpoint } from "./webhooks.service";
@@ -82,26 +82,28 @@ const WebhookDeliveriesService: ServiceSchema = {
 		update: false,
 		remove: false,
 
-		/** Sends one delivery again from its first attempt (any state but waiting or in flight). */
+		/** Sends one delivery again, its schedule from the start (not while it waits for a first attempt). */
 		redeliver: {
 			scope: "webhooks:write",
 			async handler(ctx: RestContext): Promise<Output> {
 				const current = await this.loadScoped(ctx, ctx.params.params?.id);
-				if (current.status === "pending" || current.status === "failed")
-					throw invalidTransition(
-						"webhook delivery",
-						current.status as string,
-						"pending",
+				if (current.status === "pending") {
+					throw new ApiError(
+						"INVALID_STATE_TRANSITION",
+						"The delivery is still waiting for its first attempt",
+						{ details: [{ field: "status", message: "is pending", value: "pending" }] },
 					);
+				}
 				await this.assertEndpointActive(ctx, current.webhook_id as string);
 				const now = iso(Date.now());
+				// Not while an attempt is in flight (leased) or on its way (queued).
 				const changed = await this.storeUpdate(
-					{ _id: current._id, version: current.version },
+					{ _id: current._id, version: current.version, lease_expires_at: { $lt: now } },
 					this.restartSet(now),
 					{ version: 1 },
 				);
 				if (changed === 0)
-					throw conflict("The delivery changed meanwhile; fetch it and retry");
+					throw conflict("The delivery is being attempted right now; retry in a moment");
 				this.dispatchSoon();
 
 				return this.toOutput((await this.storeFindOne({ _id: current._id })) as StoredDoc);
