@@ -108,7 +108,9 @@ export async function startNode(
 ): Promise<GatewayNode> {
 	const port = env.PORT ? Number(env.PORT) : await freePort();
 	const fullEnv = baseEnv({ PORT: String(port), ...env });
-	const child: ChildProcess = spawn(TSX, ["scripts/server.ts"], {
+	// `node --import tsx` runs the server in this very child: `kill("SIGKILL")` kills the server
+	// itself (the tsx launcher would die alone and leave its own child running).
+	const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/server.ts"], {
 		cwd: ROOT,
 		env: fullEnv,
 		stdio: ["ignore", "pipe", "pipe"],
