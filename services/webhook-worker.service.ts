@@ -33,6 +33,8 @@ interface WorkerThis {
 
 const WebhookWorkerService: ServiceSchema = {
 	name: "webhook-worker",
+	// A worker takes no message before it can lease and record (on any node of the cluster).
+	dependencies: ["webhook-deliveries"],
 
 	channels: {
 		[DELIVER_CHANNEL]: {
