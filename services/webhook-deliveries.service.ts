@@ -5,7 +5,7 @@
  *   was down are caught up;
  * - sends "deliver now" messages on the `webhooks.deliver` channel, for new rows directly and
  *   for due retries, lost messages and expired leases from a poller;
- * - hands out leases to the workers (`claim`) and records each attempt's outcome (`complete`);
+ * - hands out leases to the workers and records each attempt's outcome (leases.mixin.ts);
  * - answers the deliveries log, `redeliver` and `recover`.
  * On NeDB it runs as one copy (like every data service); its workers scale out.
  */
@@ -14,42 +14,17 @@ import { childResourceMixin } from "../mixins/child-resource.mixin";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { DomainEvent } from "../mixins/events.mixin";
 import type { Output } from "../mixins/resource/view";
-import { config } from "../models/config";
-import { type Meta, type RestContext, systemAuth } from "../models/context";
+import type { RestContext } from "../models/context";
 import { ApiError, conflict, type ErrorDetail, validationError } from "../models/errors";
 import { EVENT_TYPES } from "../models/event";
 import { WebhookDelivery } from "../models/webhook";
-import type { ResolvedEndpoint } from "./webhooks.service";
-import {
-	type Claim,
-	claimableQuery,
-	iso,
-	LEASE_MS,
-	newDelivery,
-	QUEUE_GRACE_MS,
-	QUEUED,
-} from "./webhooks/deliveries";
+import { iso, newDelivery, QUEUE_GRACE_MS } from "./webhooks/deliveries";
 import { dispatchMixin } from "./webhooks/dispatch.mixin";
-import {
-	type AttemptResult,
-	type AttemptState,
-	afterAttempt,
-	NO_LEASE,
-	verdictOf,
-} from "./webhooks/schedule";
+import { leasesMixin } from "./webhooks/leases.mixin";
+import { NO_LEASE } from "./webhooks/schedule";
 
 /** `recover` reaches back at most as far as the event log keeps events. */
 const RECOVER_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
-
-interface CompleteParams {
-	id: string;
-	owner: string;
-	state: AttemptState;
-	result: AttemptResult;
-	webhook_id: string;
-	organization_id: string;
-	consecutive_failures: number;
-}
 
 /** Every event type prefix of the catalogue: a recorded event of any of them starts a fan-out pass. */
 const EVENT_LISTENERS = Object.fromEntries(
@@ -68,6 +43,7 @@ const WebhookDeliveriesService: ServiceSchema = {
 	// Mixins merge right to left: the store (on the right) connects before the dispatcher starts.
 	mixins: [
 		dispatchMixin,
+		leasesMixin,
 		childResourceMixin({
 			entity: WebhookDelivery,
 			scope: "webhooks",
@@ -157,132 +133,6 @@ const WebhookDeliveriesService: ServiceSchema = {
 			},
 		},
 
-		/** A lease on one due delivery for `owner`, with what the attempt needs; null when not claimable. */
-		claim: {
-			visibility: "public",
-			params: { id: "string", owner: "string" },
-			async handler(ctx: Context<{ id: string; owner: string }>): Promise<Claim | null> {
-				const { id, owner } = ctx.params;
-				const now = Date.now();
-				const doc: StoredDoc | undefined = await this.storeFindOneAndUpdate(
-					claimableQuery(id, iso(now)),
-					{ lease_owner: owner, lease_expires_at: iso(now + LEASE_MS) },
-				);
-				if (!doc) {
-					this.settled(id);
-
-					return null;
-				}
-				const endpoint: ResolvedEndpoint | null = await ctx.call("webhooks.resolve", {
-					id: doc.webhook_id,
-				});
-				if (!endpoint?.is_active) {
-					const reason = endpoint
-						? `The endpoint is disabled${endpoint.disabled_reason ? `: ${endpoint.disabled_reason}` : ""}`
-						: "The endpoint was deleted";
-					await this.storeUpdate(
-						{ _id: id, lease_owner: owner },
-						{
-							status: "dead",
-							dead_reason: reason,
-							lease_owner: null,
-							lease_expires_at: NO_LEASE,
-							updated_at: iso(now),
-						},
-						{ version: 1 },
-					);
-					this.settled(id);
-
-					return null;
-				}
-
-				return {
-					id,
-					organization_id: doc.organization_id as string,
-					webhook_id: endpoint.id,
-					event_id: doc.event_id as string,
-					event_type: doc.event_type as string,
-					payload: doc.payload as string,
-					attempts: doc.attempts as number,
-					round_attempts: doc.round_attempts as number,
-					url: endpoint.url,
-					secrets: endpoint.secrets,
-					retry_config: endpoint.retry_config,
-					consecutive_failures: endpoint.consecutive_failures,
-				};
-			},
-		},
-
-		/** Extends `owner`'s lease while its POST is still running; false when it was lost. */
-		renew: {
-			visibility: "public",
-			params: { id: "string", owner: "string" },
-			async handler(ctx: Context<{ id: string; owner: string }>): Promise<boolean> {
-				const changed: number = await this.storeUpdate(
-					{ _id: ctx.params.id, lease_owner: ctx.params.owner },
-					{ lease_expires_at: iso(Date.now() + LEASE_MS) },
-				);
-
-				return changed > 0;
-			},
-		},
-
-		/** Records one attempt's outcome and schedules what follows (next retry, dead, disable). */
-		complete: {
-			visibility: "public",
-			params: {
-				id: "string",
-				owner: "string",
-				state: "object",
-				result: "object",
-				webhook_id: "string",
-				organization_id: "string",
-				consecutive_failures: "number",
-			},
-			async handler(ctx: Context<CompleteParams, Meta>): Promise<string | null> {
-				const { id, owner, state, result } = ctx.params;
-				const now = Date.now();
-				const set = afterAttempt(state, result, now);
-				const { attempts: _total, ...rest } = set;
-				const changed: number = await this.storeUpdate(
-					{ _id: id, lease_owner: owner },
-					{ ...rest, updated_at: iso(now) },
-					{ attempts: 1, version: 1 },
-				);
-				this.settled(id);
-				if (changed === 0) {
-					this.logger.warn(
-						`Webhook delivery ${id}: lease lost before its outcome was recorded`,
-					);
-
-					return null;
-				}
-				if (set.status === "dead")
-					this.logger.warn(`Webhook delivery ${id} is dead: ${set.dead_reason}`);
-				await this.followUp(ctx, verdictOf(result));
-
-				return set.status;
-			},
-		},
-
-		/** Puts back a queued delivery a worker had no room for, to be sent again after `delay_ms`. */
-		defer: {
-			visibility: "public",
-			params: { id: "string", delay_ms: { type: "number", min: 0, max: 60_000 } },
-			async handler(ctx: Context<{ id: string; delay_ms: number }>): Promise<void> {
-				const now = Date.now();
-				await this.storeUpdate(
-					{ _id: ctx.params.id, lease_owner: QUEUED },
-					{
-						lease_owner: null,
-						lease_expires_at: NO_LEASE,
-						next_attempt_at: iso(now + ctx.params.delay_ms),
-					},
-				);
-				this.settled(ctx.params.id);
-			},
-		},
-
 		/** Deliveries by status, all organizations (operator REPL `backlog`). */
 		backlog: {
 			visibility: "public",
@@ -367,32 +217,6 @@ const WebhookDeliveriesService: ServiceSchema = {
 			});
 			if (!endpoint?.is_active)
 				throw conflict("The webhook is disabled; enable it before sending again");
-		},
-
-		/** After an attempt: a 410 disables the endpoint; the failure streak follows every change. */
-		async followUp(ctx: Context<CompleteParams, Meta>, verdict: string): Promise<void> {
-			const {
-				webhook_id: id,
-				organization_id: org,
-				consecutive_failures: streak,
-			} = ctx.params;
-			const meta = { auth: systemAuth(org) };
-			try {
-				if (verdict === "gone") {
-					const reason = "The endpoint answered 410 Gone";
-					await ctx.call("webhooks.disable", { id, reason }, { meta });
-				} else if (verdict === "retry" || streak > 0) {
-					await ctx.call(
-						"webhooks.recordHealth",
-						{ id, ok: verdict === "succeeded" },
-						{ meta },
-					);
-				}
-			} catch (err) {
-				this.logger.warn(
-					`Webhook ${id}: could not update its health: ${(err as Error).message}`,
-				);
-			}
 		},
 	},
 };

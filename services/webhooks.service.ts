@@ -22,7 +22,7 @@ import { urlDetails } from "./webhooks/address-policy";
 import type { EndpointSummary } from "./webhooks/deliveries";
 import { DELIVERY_TIMEOUT_MS } from "./webhooks/http-client";
 import { type AttemptResult, autoDisableDue, verdictOf } from "./webhooks/schedule";
-import { generateSecret, isStandardSecret, SECRET_PREFIX } from "./webhooks/signature";
+import { generateSecret, secretDetails, secretsOf } from "./webhooks/signature";
 
 /** Endpoints per organization: bounds the fan-out of one event. */
 const MAX_ENDPOINTS = 50;
@@ -49,27 +49,6 @@ export interface TestResult {
 	status_code: number | null;
 	latency_ms: number;
 	error: string | null;
-}
-
-function secretDetails(secret: unknown): ErrorDetail[] {
-	if (typeof secret !== "string") return [{ field: "secret", message: "must be a string" }];
-	if (secret.length < 16 || secret.length > 256)
-		return [{ field: "secret", message: "must be 16 to 256 characters" }];
-	if (secret.startsWith(SECRET_PREFIX) && !isStandardSecret(secret))
-		return [{ field: "secret", message: "after whsec_ must be base64 of at least 16 bytes" }];
-
-	return [];
-}
-
-function secretsOf(doc: StoredDoc, now = Date.now()): string[] {
-	const previousValid =
-		typeof doc.previous_secret === "string" &&
-		typeof doc.previous_secret_expires_at === "string" &&
-		Date.parse(doc.previous_secret_expires_at) > now;
-
-	return previousValid
-		? [doc.secret as string, doc.previous_secret as string]
-		: [doc.secret as string];
 }
 
 const WebhooksService: ServiceSchema = {

@@ -9,6 +9,8 @@
  *   secret that is still valid, space-separated, so receivers can rotate without a gap.
  */
 import crypto from "node:crypto";
+import type { StoredDoc } from "../../mixins/db.mixin";
+import type { ErrorDetail } from "../../models/errors";
 
 export const SECRET_PREFIX = "whsec_";
 
@@ -37,6 +39,29 @@ export function standardKey(secret: string): Buffer {
 	return isStandardSecret(secret)
 		? Buffer.from(secret.slice(SECRET_PREFIX.length), "base64")
 		: Buffer.from(secret, "utf8");
+}
+
+/** What is wrong with a secret a client gives (empty when it may be used). */
+export function secretDetails(secret: unknown): ErrorDetail[] {
+	if (typeof secret !== "string") return [{ field: "secret", message: "must be a string" }];
+	if (secret.length < 16 || secret.length > 256)
+		return [{ field: "secret", message: "must be 16 to 256 characters" }];
+	if (secret.startsWith(SECRET_PREFIX) && !isStandardSecret(secret))
+		return [{ field: "secret", message: "after whsec_ must be base64 of at least 16 bytes" }];
+
+	return [];
+}
+
+/** The secrets that sign for the endpoint `doc` now, newest first (the previous one during a rotation). */
+export function secretsOf(doc: StoredDoc, now = Date.now()): string[] {
+	const previousValid =
+		typeof doc.previous_secret === "string" &&
+		typeof doc.previous_secret_expires_at === "string" &&
+		Date.parse(doc.previous_secret_expires_at) > now;
+
+	return previousValid
+		? [doc.secret as string, doc.previous_secret as string]
+		: [doc.secret as string];
 }
 
 export interface SignInput {
