@@ -15,11 +15,22 @@ import type { SortSpec, StoreQuery } from "./resource/query";
 export interface StoreOptions {
 	/** Collection (MongoDB) or file name (NeDB, `<DATA_DIR>/<collection>.db`). */
 	collection: string;
-	/** Fields to index. Every collection is also indexed by `organization_id`. */
-	indexes?: string[];
+	/**
+	 * Fields to index; a sparse index leaves out documents without the field. Every collection is
+	 * also indexed by `organization_id` unless `scopeIndex` is false.
+	 */
+	indexes?: IndexSpec[];
+	/**
+	 * Index `organization_id` on NeDB (default true; MongoDB always does). NeDB updates an index in
+	 * time linear in the rows sharing the updated row's key, so a collection rewritten many times
+	 * a second with few organizations turns it off and finds its rows by more selective fields.
+	 */
+	scopeIndex?: boolean;
 	/** Fields unique within an organization (enforced by a unique index on MongoDB). */
 	unique?: string[];
 }
+
+export type IndexSpec = string | { field: string; sparse: true };
 
 export interface FindOptions {
 	sort?: SortSpec;
@@ -155,39 +166,17 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 				}
 			},
 
-			/**
-			 * Applies `$set` to one document matching `query` and returns it as changed, or undefined
-			 * when none matches: an atomic compare-and-set on both stores.
-			 */
-			async storeFindOneAndUpdate(
-				query: StoreQuery,
-				set: Record<string, unknown>,
-			): Promise<StoredDoc | undefined> {
-				if (mongo) {
-					const res = await this.adapter.collection.findOneAndUpdate(
-						query,
-						{ $set: set },
-						{ returnOriginal: false },
-					);
-
-					return res.value ?? undefined;
-				}
-				const res = await this.adapter.db.updateAsync(
-					query,
-					{ $set: set },
-					{ returnUpdatedDocs: true },
-				);
-
-				return res.affectedDocuments ?? undefined;
-			},
-
-			/** Applies `$set` (and `$inc`) to the documents matching `query`; returns how many changed. */
+			/** Applies `$set` (with `$inc` and `$unset`) to the documents matching `query`; returns how many changed. */
 			storeUpdate(
 				query: StoreQuery,
 				set: Record<string, unknown>,
-				inc?: Record<string, number>,
+				more: { inc?: Record<string, number>; unset?: string[] } = {},
 			): Promise<number> {
-				return this.adapter.updateMany(query, { $set: set, ...(inc ? { $inc: inc } : {}) });
+				const update: Record<string, unknown> = { $set: set };
+				if (more.inc) update.$inc = more.inc;
+				if (more.unset) update.$unset = Object.fromEntries(more.unset.map((f) => [f, true]));
+
+				return this.adapter.updateMany(query, update);
 			},
 
 			storeRemove(query: StoreQuery): Promise<number> {
@@ -200,10 +189,17 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 		},
 
 		async afterConnected() {
-			const indexed = ["organization_id", ...(options.indexes ?? [])];
+			const scope = !mongo && options.scopeIndex === false ? [] : ["organization_id"];
+			const indexed = [...scope, ...(options.indexes ?? [])].map((spec) =>
+				typeof spec === "string" ? { field: spec, sparse: false } : spec,
+			);
 			if (mongo) {
 				const collection = this.adapter.collection;
-				await Promise.all(indexed.map((f) => collection.createIndex({ [f]: 1 })));
+				await Promise.all(
+					indexed.map(({ field, sparse }) =>
+						collection.createIndex({ [field]: 1 }, sparse ? { sparse } : {}),
+					),
+				);
 				for (const field of options.unique ?? []) {
 					await collection.createIndex(
 						{ organization_id: 1, [field]: 1 },
@@ -214,7 +210,9 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 				return;
 			}
 			await Promise.all(
-				indexed.map((fieldName) => this.adapter.db.ensureIndex({ fieldName })),
+				indexed.map(({ field, sparse }) =>
+					this.adapter.db.ensureIndex({ fieldName: field, sparse }),
+				),
 			);
 			this.adapter.db.setAutocompactionInterval(COMPACTION_INTERVAL_MS);
 		},

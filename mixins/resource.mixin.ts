@@ -15,7 +15,7 @@ import {
 	preconditionFailed,
 	validationError,
 } from "../models/errors";
-import { type StoredDoc, storeMixin } from "./db.mixin";
+import { type IndexSpec, type StoredDoc, storeMixin } from "./db.mixin";
 import { EventsMixin } from "./events.mixin";
 import { type Body, bodyChecker } from "./resource/body";
 import { KeyedLock } from "./resource/keyed-lock";
@@ -36,7 +36,9 @@ export interface ResourceOptions {
 	/** Resource part of the scopes guarding the actions (default: the entity's plural). */
 	scope?: string;
 	/** Extra store indexes beyond `organization_id`, filterable refs and unique fields. */
-	indexes?: string[];
+	indexes?: IndexSpec[];
+	/** See `StoreOptions.scopeIndex`. */
+	scopeIndex?: boolean;
 }
 
 export interface Pagination {
@@ -80,6 +82,7 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			storeMixin({
 				collection: entity.plural,
 				indexes: [...indexes, ...(options.indexes ?? [])],
+				scopeIndex: options.scopeIndex,
 				unique: uniqueFields,
 			}),
 			EventsMixin,

@@ -91,13 +91,18 @@ export const Webhook = defineEntity({
 });
 export type WebhookRecord = RecordOf<typeof Webhook>;
 
+/**
+ * Rows are rewritten several times per delivery, so only fields whose values are nearly unique
+ * are indexed: on NeDB an index update costs time linear in the rows sharing a key (`status`
+ * or `webhook_id` would make every write slower as the log grows).
+ */
 export const WebhookDelivery = defineEntity({
 	name: "webhook_delivery",
 	plural: "webhook-deliveries",
 	parentField: "webhook_id",
 	defaultSort: "created_at:desc",
 	fields: {
-		webhook_id: { type: "ref", service: "webhooks", readOnly: true, filter: true, index: true },
+		webhook_id: { type: "ref", service: "webhooks", readOnly: true },
 		event_id: { type: "string", readOnly: true, filter: true, index: true },
 		event_type: { type: "string", readOnly: true, filter: true, sort: true },
 		status: {
@@ -106,10 +111,9 @@ export const WebhookDelivery = defineEntity({
 			readOnly: true,
 			filter: true,
 			sort: true,
-			index: true,
 		},
 		attempts: { type: "integer", readOnly: true, sort: true, description: "Attempts so far" },
-		next_attempt_at: { type: "datetime", readOnly: true, sort: true, index: true },
+		next_attempt_at: { type: "datetime", readOnly: true, sort: true },
 		last_attempt_at: { type: "datetime", readOnly: true, sort: true },
 		last_status_code: { type: "integer", readOnly: true, filter: true },
 		last_latency_ms: { type: "integer", readOnly: true },
@@ -121,8 +125,13 @@ export const WebhookDelivery = defineEntity({
 		/** Attempts since the schedule last started (a redelivery starts it again). */
 		round_attempts: { type: "integer", readOnly: true, secret: true },
 		/** `queued` while a "deliver now" message is on its way, else the worker holding it. */
-		lease_owner: { type: "string", readOnly: true, secret: true, index: true },
+		lease_owner: { type: "string", readOnly: true, secret: true },
 		lease_expires_at: { type: "datetime", readOnly: true, secret: true },
+		/**
+		 * When the poller must next look at the row: its next attempt, or the expiry of its queued
+		 * mark or lease; absent once nothing is left to do (a sparse index holds open rows only).
+		 */
+		due_at: { type: "string", readOnly: true, secret: true },
 	},
 });
 export type WebhookDeliveryRecord = RecordOf<typeof WebhookDelivery>;

@@ -23,8 +23,9 @@ import { dispatchMixin } from "./webhooks/dispatch.mixin";
 import { leasesMixin } from "./webhooks/leases.mixin";
 import { NO_LEASE } from "./webhooks/schedule";
 
-/** `recover` reaches back at most as far as the event log keeps events. */
-const RECOVER_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
+/** Deliveries are kept as long as the event log keeps events; `recover` reaches back as far. */
+const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Every event type prefix of the catalogue: a recorded event of any of them starts a fan-out pass. */
 const EVENT_LISTENERS = Object.fromEntries(
@@ -47,7 +48,9 @@ const WebhookDeliveriesService: ServiceSchema = {
 		childResourceMixin({
 			entity: WebhookDelivery,
 			scope: "webhooks",
-			indexes: ["lease_owner"],
+			// Rows are rewritten several times per delivery; see WebhookDelivery.
+			scopeIndex: false,
+			indexes: [{ field: "due_at", sparse: true }],
 		}),
 	],
 
@@ -76,7 +79,7 @@ const WebhookDeliveriesService: ServiceSchema = {
 				const changed = await this.storeUpdate(
 					{ _id: current._id, version: current.version, lease_expires_at: { $lt: now } },
 					this.restartSet(now),
-					{ version: 1 },
+					{ inc: { version: 1 } },
 				);
 				if (changed === 0)
 					throw conflict("The delivery is being attempted right now; retry in a moment");
@@ -105,7 +108,7 @@ const WebhookDeliveriesService: ServiceSchema = {
 						lease_expires_at: { $lt: now },
 					},
 					this.restartSet(now),
-					{ version: 1 },
+					{ inc: { version: 1 } },
 				);
 				this.dispatchSoon();
 
@@ -181,6 +184,7 @@ const WebhookDeliveriesService: ServiceSchema = {
 				dead_reason: null,
 				lease_owner: null,
 				lease_expires_at: NO_LEASE,
+				due_at: now,
 				updated_at: now,
 			};
 		},
@@ -195,7 +199,7 @@ const WebhookDeliveriesService: ServiceSchema = {
 					message: "must be an RFC 3339 date-time",
 					value: given,
 				});
-			else if (at < Date.now() - RECOVER_WINDOW_MS || at > Date.now())
+			else if (at < Date.now() - RETENTION_MS || at > Date.now())
 				details.push({
 					field: "since",
 					message: "must be within the last 30 days",
@@ -210,6 +214,17 @@ const WebhookDeliveriesService: ServiceSchema = {
 			return new Date(at).toISOString();
 		},
 
+		/** Removes settled deliveries older than the retention (open ones stay, however old). */
+		async sweep(): Promise<void> {
+			const cutoff = iso(Date.now() - RETENTION_MS);
+			const removed: number = await this.storeRemove({
+				due_at: { $exists: false },
+				updated_at: { $lt: cutoff },
+			});
+			if (removed)
+				this.logger.info(`Webhook deliveries: removed ${removed} older than 30 days`);
+		},
+
 		async assertEndpointActive(ctx: RestContext, webhookId: string): Promise<void> {
 			const [endpoint]: Output[] = await ctx.call("webhooks.findMany", {
 				field: "id",
@@ -218,6 +233,19 @@ const WebhookDeliveriesService: ServiceSchema = {
 			if (!endpoint?.is_active)
 				throw conflict("The webhook is disabled; enable it before sending again");
 		},
+	},
+
+	started() {
+		this.sweepTimer = setInterval(() => {
+			this.sweep().catch((err: Error) =>
+				this.logger.warn(`Webhook deliveries sweep failed: ${err.message}`),
+			);
+		}, SWEEP_INTERVAL_MS);
+		this.sweepTimer.unref();
+	},
+
+	stopped() {
+		clearInterval(this.sweepTimer);
 	},
 };
 

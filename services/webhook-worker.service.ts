@@ -19,10 +19,10 @@ import { CONNECTIONS_PER_ORIGIN, WebhookClient } from "./webhooks/http-client";
 import type { AttemptResult } from "./webhooks/schedule";
 import { deliveryHeaders } from "./webhooks/signature";
 
-/** Deliveries of one endpoint that may wait on one node for a free connection. */
-const MAX_WAITING_PER_ENDPOINT = 40;
+/** How long a delivery waits on one node for a free connection to its endpoint. */
+const MAX_WAIT_PER_ENDPOINT_MS = 2000;
 
-/** A delivery that found its endpoint's queue full is offered again this much later. */
+/** A delivery that found no free slot for its endpoint in time is offered again this much later. */
 const DEFER_MS = 2000;
 
 /** `this` of the channel handler (the middleware binds it to the service). */
@@ -57,7 +57,7 @@ const WebhookWorkerService: ServiceSchema = {
 		/** One attempt now, answered with its outcome (an endpoint's `test`). */
 		attempt: {
 			visibility: "public",
-			params: { id: "string", webhook_id: "string" },
+			params: { id: "string" },
 			handler(ctx: Context<DeliverMessage>): Promise<AttemptResult | null> {
 				return this.deliver(ctx.params);
 			},
@@ -67,45 +67,47 @@ const WebhookWorkerService: ServiceSchema = {
 	methods: {
 		/** Lease, attempt, record; null when the delivery was not (or no longer) this node's to send. */
 		async deliver(message: DeliverMessage): Promise<AttemptResult | null> {
-			if (typeof message?.id !== "string" || typeof message.webhook_id !== "string")
-				return null;
-			const release = await this.limiter.acquire(message.webhook_id);
+			if (typeof message?.id !== "string") return null;
+			const claim: Claim | null = await this.broker.call("webhook-deliveries.claim", {
+				id: message.id,
+				owner: this.owner,
+			});
+			if (!claim) return null;
+			// Only the POST holds one of the endpoint's slots; a lease that waited too long goes back.
+			const release = await this.limiter.acquire(claim.webhook_id);
 			if (!release) {
-				await this.broker.call("webhook-deliveries.defer", {
-					id: message.id,
+				await this.broker.call("webhook-deliveries.release", {
+					id: claim.id,
+					lease: claim.lease,
 					delay_ms: DEFER_MS,
 				});
 
 				return null;
 			}
+			let result: AttemptResult;
 			try {
-				const claim: Claim | null = await this.broker.call("webhook-deliveries.claim", {
-					id: message.id,
-					owner: this.owner,
-				});
-				if (!claim) return null;
-				const result = await this.attempt(claim);
-				this.logger.debug(
-					`Webhook delivery ${claim.id} attempt ${claim.attempts + 1}: ${result.error ?? result.status_code}`,
-				);
-				await this.broker.call("webhook-deliveries.complete", {
-					id: claim.id,
-					owner: this.owner,
-					state: {
-						attempts: claim.attempts,
-						round_attempts: claim.round_attempts,
-						retry_config: claim.retry_config,
-					},
-					result,
-					webhook_id: claim.webhook_id,
-					organization_id: claim.organization_id,
-					consecutive_failures: claim.consecutive_failures,
-				});
-
-				return result;
+				result = await this.attempt(claim);
 			} finally {
 				release();
 			}
+			this.logger.debug(
+				`Webhook delivery ${claim.id} attempt ${claim.attempts + 1}: ${result.error ?? result.status_code}`,
+			);
+			await this.broker.call("webhook-deliveries.complete", {
+				id: claim.id,
+				lease: claim.lease,
+				state: {
+					attempts: claim.attempts,
+					round_attempts: claim.round_attempts,
+					retry_config: claim.retry_config,
+				},
+				result,
+				webhook_id: claim.webhook_id,
+				organization_id: claim.organization_id,
+				consecutive_failures: claim.consecutive_failures,
+			});
+
+			return result;
 		},
 
 		/** Signs and POSTs, renewing the lease while the receiver takes its time. */
@@ -127,7 +129,7 @@ const WebhookWorkerService: ServiceSchema = {
 			});
 			const renewal = setInterval(() => {
 				this.broker
-					.call("webhook-deliveries.renew", { id: claim.id, owner: this.owner })
+					.call("webhook-deliveries.renew", { id: claim.id, lease: claim.lease })
 					.catch((err: Error) =>
 						this.logger.warn(
 							`Webhook delivery ${claim.id}: lease not renewed: ${err.message}`,
@@ -144,7 +146,7 @@ const WebhookWorkerService: ServiceSchema = {
 
 	created() {
 		this.client = new WebhookClient({ allowPrivate: config().webhookAllowPrivate });
-		this.limiter = new EndpointLimiter(CONNECTIONS_PER_ORIGIN, MAX_WAITING_PER_ENDPOINT);
+		this.limiter = new EndpointLimiter(CONNECTIONS_PER_ORIGIN, MAX_WAIT_PER_ENDPOINT_MS);
 		// Unique per process, so a restarted node never mistakes an old lease for its own.
 		this.owner = `${this.broker.nodeID}/${this.broker.instanceID}`;
 	},

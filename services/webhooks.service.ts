@@ -83,7 +83,6 @@ const WebhooksService: ServiceSchema = {
 					"webhook-worker.attempt",
 					{
 						id,
-						webhook_id: endpoint._id,
 					},
 				);
 				if (!result) throw conflict("The test delivery is already being attempted");
@@ -126,15 +125,14 @@ const WebhooksService: ServiceSchema = {
 			},
 		},
 
-		/** One endpoint with its valid secrets, for an attempt (any organization). */
-		resolve: {
+		/** Endpoints with their valid secrets, for attempts (any organization; missing ones left out). */
+		resolveMany: {
 			visibility: "public",
-			params: { id: "string" },
-			async handler(ctx: Context<{ id: string }>): Promise<ResolvedEndpoint | null> {
-				const doc: StoredDoc | undefined = await this.storeFindOne({ _id: ctx.params.id });
-				if (!doc) return null;
+			params: { ids: { type: "array", items: "string", max: 1000 } },
+			async handler(ctx: Context<{ ids: string[] }>): Promise<ResolvedEndpoint[]> {
+				const docs: StoredDoc[] = await this.storeFind({ _id: { $in: ctx.params.ids } });
 
-				return {
+				return docs.map((doc) => ({
 					id: doc._id,
 					organization_id: doc.organization_id as string,
 					url: doc.url as string,
@@ -143,7 +141,7 @@ const WebhooksService: ServiceSchema = {
 					secrets: secretsOf(doc),
 					retry_config: doc.retry_config as RetryConfig,
 					consecutive_failures: (doc.consecutive_failures as number) ?? 0,
-				};
+				}));
 			},
 		},
 

@@ -27,15 +27,16 @@ export const LEASE_RENEW_MS = 5_000;
 /** A queued row whose message has not been claimed by then is sent again. */
 export const QUEUE_GRACE_MS = 60_000;
 
-/** The message on DELIVER_CHANNEL: which row, and its endpoint (for the per-endpoint bound). */
+/** The message on DELIVER_CHANNEL: which row to attempt (everything else is in the store). */
 export interface DeliverMessage {
 	id: string;
-	webhook_id: string;
 }
 
 /** What a worker needs for one attempt, handed out with the lease. */
 export interface Claim {
 	id: string;
+	/** The lease's owner id: the worker's, with a token of this claim (renew and complete name it). */
+	lease: string;
 	organization_id: string;
 	webhook_id: string;
 	event_id: string;
@@ -62,10 +63,10 @@ export function iso(ms: number): string {
 	return new Date(ms).toISOString();
 }
 
-/** Rows that may be claimed now: waiting, due, and queued or with an expired lease. */
-export function claimableQuery(id: string, now: string): Record<string, unknown> {
+/** Rows among `ids` that may be claimed now: waiting, due, and queued or with an expired lease. */
+export function claimableQuery(ids: string[], now: string): Record<string, unknown> {
 	return {
-		_id: id,
+		_id: { $in: ids },
 		status: { $in: OPEN_STATUSES },
 		next_attempt_at: { $lte: now },
 		$or: [{ lease_owner: QUEUED }, { lease_expires_at: { $lt: now } }],
@@ -74,11 +75,7 @@ export function claimableQuery(id: string, now: string): Record<string, unknown>
 
 /** Rows the poller sends: due, and neither queued nor leased (or that mark has expired). */
 export function dueQuery(now: string): Record<string, unknown> {
-	return {
-		status: { $in: OPEN_STATUSES },
-		next_attempt_at: { $lte: now },
-		lease_expires_at: { $lt: now },
-	};
+	return { due_at: { $lt: now } };
 }
 
 /** The event exactly as delivered: the contract's envelope, serialised once for every attempt. */
@@ -116,6 +113,7 @@ export function newDelivery(
 		payload: payloadOf(event),
 		lease_owner: queuedUntil ? QUEUED : null,
 		lease_expires_at: queuedUntil ? iso(queuedUntil) : NO_LEASE,
+		due_at: iso(queuedUntil ?? now),
 		version: 1,
 		created_at: at,
 		updated_at: at,

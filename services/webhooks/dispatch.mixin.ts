@@ -146,7 +146,7 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 					try {
 						await this.broker.sendToChannel(
 							DELIVER_CHANNEL,
-							{ id: row._id, webhook_id: row.webhook_id },
+							{ id: row._id },
 							{ xaddMaxLen: STREAM_MAX_LEN },
 						);
 					} catch {
@@ -162,7 +162,7 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			);
 			await this.storeUpdate(
 				{ _id: { $in: failed }, lease_owner: QUEUED },
-				{ lease_owner: null, lease_expires_at: NO_LEASE },
+				{ lease_owner: null, lease_expires_at: NO_LEASE, due_at: iso(Date.now()) },
 			);
 		},
 
@@ -173,7 +173,7 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			if (room <= 0) return;
 			const now = Date.now();
 			const due: StoredDoc[] = await this.storeFind(dueQuery(iso(now)), {
-				sort: [["next_attempt_at", 1]],
+				sort: [["due_at", 1]],
 				limit: room,
 			});
 			this.moreDue = due.length === room;
@@ -186,7 +186,11 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			// A row claimed since the query keeps its new lease; its extra nudge is refused at claim.
 			await this.storeUpdate(
 				{ _id: { $in: due.map((d) => d._id) }, lease_expires_at: { $lt: iso(now) } },
-				{ lease_owner: QUEUED, lease_expires_at: iso(now + QUEUE_GRACE_MS) },
+				{
+					lease_owner: QUEUED,
+					lease_expires_at: iso(now + QUEUE_GRACE_MS),
+					due_at: iso(now + QUEUE_GRACE_MS),
+				},
 			);
 			await this.send(due);
 		},
@@ -219,7 +223,10 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 		if (!cursor) await this.storeInsert({ _id: CURSOR_ID, after_id: "" });
 		this.cursor = (cursor?.after_id as string | undefined) ?? "";
 		// Nudges sent by an earlier run may have gone with it (in-process channels): send them again.
-		await this.storeUpdate({ lease_owner: QUEUED }, { lease_expires_at: NO_LEASE });
+		await this.storeUpdate(
+			{ lease_owner: QUEUED },
+			{ lease_expires_at: NO_LEASE, due_at: iso(Date.now()) },
+		);
 		// The first runs wait for the timers: the channel adapter connects after services start.
 		this.timers = [
 			setInterval(() => this.dispatcher.trigger(), POLL_MS),
