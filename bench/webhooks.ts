@@ -11,8 +11,10 @@
  * Prints one JSON line (for the benchmark suite's report), then a short table.
  */
 import crypto from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { availableServices } from "../scripts/node";
 import { bootstrap, client, type Client, startNode, tempDir } from "../test/helpers/gateway";
@@ -60,6 +62,22 @@ async function receiver(): Promise<Counter> {
 	return counter;
 }
 
+/** CPU time (user + system) a process has used, in ms, from Linux's /proc; undefined elsewhere. */
+function cpuMs(pid: number): number | undefined {
+	try {
+		const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+		// utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+		return (Number(fields[11]) + Number(fields[12])) * 10;
+	} catch {
+		return undefined;
+	}
+}
+
+/** The server's pid, from the lock file every NeDB data service writes into DATA_DIR. */
+function serverPid(dataDir: string): number {
+	return Number(fs.readFileSync(path.join(dataDir, "webhook-deliveries.lock"), "utf8"));
+}
+
 async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number) {
 	const deadline = Date.now() + timeoutMs;
 	while (!(await done())) {
@@ -99,21 +117,34 @@ async function main(): Promise<void> {
 	const withoutWorker = availableServices().filter((s) => s !== "webhook-worker");
 	let node = await startNode({ ...env, SERVICES: withoutWorker.join(",") });
 	let api = client(node.url, owner.api_key);
-	const endpoint = await api.post(`${base}/webhooks`, { url: rx.url, events: ["customer.created"] });
+	const endpoint = await api.post(`${base}/webhooks`, {
+		url: rx.url,
+		events: ["customer.created"],
+	});
 	rx.secret = endpoint.body.data.secret;
 	const endpointId = endpoint.body.data.id;
 	await createCustomers(api, base, events, "Backlog");
 	await until(
 		"the backlog rows",
-		async () => (await api.get(`${base}/webhooks/${endpointId}/deliveries?limit=1`)).body.pagination.total >= events,
+		async () =>
+			(await api.get(`${base}/webhooks/${endpointId}/deliveries?limit=1`)).body.pagination
+				.total >= events,
 		120_000,
 	);
 	process.stderr.write(`bench: ${events} backlog rows stored\n`);
 	await node.stop();
-	node = await startNode({ ...env, ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) });
+	node = await startNode({
+		...env,
+		...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+	});
 	api = client(node.url, owner.api_key);
+	const pid = serverPid(dataDir);
+	const cpuBefore = cpuMs(pid);
 	await until("the backlog deliveries", () => rx.count >= events, 600_000);
+	const cpuAfter = cpuMs(pid);
 	const backlogRate = events / ((rx.last - rx.first) / 1000);
+	const cpuPerDelivery =
+		cpuBefore === undefined || cpuAfter === undefined ? null : (cpuAfter - cpuBefore) / events;
 	process.stderr.write(`bench: backlog drained at ${Math.round(backlogRate)}/s\n`);
 
 	// Live: events created over REST while the node delivers them.
@@ -122,7 +153,11 @@ async function main(): Promise<void> {
 	await createCustomers(api, base, events, "Live");
 	await until("the live deliveries", () => rx.count >= before + events, 600_000);
 	const liveRate = events / ((rx.last - started) / 1000);
-	await until("every delivery recorded as succeeded", async () => (await succeededCount(api, base, endpointId)) >= 2 * events, 60_000);
+	await until(
+		"every delivery recorded as succeeded",
+		async () => (await succeededCount(api, base, endpointId)) >= 2 * events,
+		60_000,
+	);
 
 	await node.stop();
 	await rx.close();
@@ -130,13 +165,16 @@ async function main(): Promise<void> {
 		benchmark: "webhooks",
 		events,
 		backlog_deliveries_per_second: Math.round(backlogRate),
+		// What one core of the server spends per delivery: 1000 / this is the rate on a core of its own.
+		backlog_server_cpu_ms_per_delivery:
+			cpuPerDelivery === null ? null : Number(cpuPerDelivery.toFixed(3)),
 		live_deliveries_per_second: Math.round(liveRate),
 		bad_signatures: rx.bad,
 		duplicates: rx.count - 2 * events,
 	};
 	process.stdout.write(`${JSON.stringify(report)}\n`);
 	process.stdout.write(
-		`webhooks  backlog ${report.backlog_deliveries_per_second}/s  live ${report.live_deliveries_per_second}/s  (${events} events each; ${rx.bad} bad signatures, ${report.duplicates} duplicates)\n`,
+		`webhooks  backlog ${report.backlog_deliveries_per_second}/s (server CPU ${report.backlog_server_cpu_ms_per_delivery} ms each)  live ${report.live_deliveries_per_second}/s  (${events} events each; ${rx.bad} bad signatures, ${report.duplicates} duplicates)\n`,
 	);
 }
 

@@ -174,7 +174,8 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 			): Promise<number> {
 				const update: Record<string, unknown> = { $set: set };
 				if (more.inc) update.$inc = more.inc;
-				if (more.unset) update.$unset = Object.fromEntries(more.unset.map((f) => [f, true]));
+				if (more.unset)
+					update.$unset = Object.fromEntries(more.unset.map((f) => [f, true]));
 
 				return this.adapter.updateMany(query, update);
 			},

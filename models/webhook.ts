@@ -103,7 +103,7 @@ export const WebhookDelivery = defineEntity({
 	defaultSort: "created_at:desc",
 	fields: {
 		webhook_id: { type: "ref", service: "webhooks", readOnly: true },
-		event_id: { type: "string", readOnly: true, filter: true, index: true },
+		event_id: { type: "string", readOnly: true, filter: true },
 		event_type: { type: "string", readOnly: true, filter: true, sort: true },
 		status: {
 			type: "enum",
@@ -120,16 +120,13 @@ export const WebhookDelivery = defineEntity({
 		last_error: { type: "string", readOnly: true, description: "Why the last attempt failed" },
 		dead_reason: { type: "string", readOnly: true, description: "Why no attempt is left" },
 		delivered_at: { type: "datetime", readOnly: true, sort: true },
-		/** The exact bytes every attempt sends (as UTF-8), so each attempt signs the same body. */
-		payload: { type: "string", readOnly: true, secret: true },
 		/** Attempts since the schedule last started (a redelivery starts it again). */
 		round_attempts: { type: "integer", readOnly: true, secret: true },
-		/** `queued` while a "deliver now" message is on its way, else the worker holding it. */
-		lease_owner: { type: "string", readOnly: true, secret: true },
-		lease_expires_at: { type: "datetime", readOnly: true, secret: true },
+		/** The token of the one message entitled to the next attempt (see services/webhooks/deliveries.ts). */
+		lease: { type: "string", readOnly: true, secret: true },
 		/**
-		 * When the poller must next look at the row: its next attempt, or the expiry of its queued
-		 * mark or lease; absent once nothing is left to do (a sparse index holds open rows only).
+		 * When the poller must next look at the row: its next attempt, or the end of its lease;
+		 * absent once nothing is left to do (a sparse index holds open rows only).
 		 */
 		due_at: { type: "string", readOnly: true, secret: true },
 	},

@@ -18,10 +18,9 @@ import type { RestContext } from "../models/context";
 import { ApiError, conflict, type ErrorDetail, validationError } from "../models/errors";
 import { EVENT_TYPES } from "../models/event";
 import { WebhookDelivery } from "../models/webhook";
-import { iso, newDelivery, QUEUE_GRACE_MS } from "./webhooks/deliveries";
+import { type DeliverMessage, iso, newDelivery, newLease } from "./webhooks/deliveries";
 import { dispatchMixin } from "./webhooks/dispatch.mixin";
 import { leasesMixin } from "./webhooks/leases.mixin";
-import { NO_LEASE } from "./webhooks/schedule";
 
 /** Deliveries are kept as long as the event log keeps events; `recover` reaches back as far. */
 const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -77,7 +76,7 @@ const WebhookDeliveriesService: ServiceSchema = {
 				const now = iso(Date.now());
 				// Not while an attempt is in flight (leased) or on its way (queued).
 				const changed = await this.storeUpdate(
-					{ _id: current._id, version: current.version, lease_expires_at: { $lt: now } },
+					{ _id: current._id, version: current.version, lease: null },
 					this.restartSet(now),
 					{ inc: { version: 1 } },
 				);
@@ -105,7 +104,7 @@ const WebhookDeliveriesService: ServiceSchema = {
 						webhook_id: webhookId,
 						status: { $in: ["failed", "dead"] },
 						created_at: { $gte: since },
-						lease_expires_at: { $lt: now },
+						lease: null,
 					},
 					this.restartSet(now),
 					{ inc: { version: 1 } },
@@ -116,23 +115,18 @@ const WebhookDeliveriesService: ServiceSchema = {
 			},
 		},
 
-		/** Stores the one delivery of a `webhook.test` event, queued for the caller to attempt. */
+		/** Stores the one delivery of a `webhook.test` event, leased to the caller, who attempts it. */
 		enqueue: {
 			visibility: "public",
 			params: { event: "object", webhook_id: "string" },
 			async handler(
 				ctx: Context<{ event: DomainEvent; webhook_id: string }>,
-			): Promise<string> {
-				const now = Date.now();
-				const row = newDelivery(
-					ctx.params.event,
-					ctx.params.webhook_id,
-					now,
-					now + QUEUE_GRACE_MS,
-				);
+			): Promise<DeliverMessage> {
+				const lease = newLease();
+				const row = newDelivery(ctx.params.event, ctx.params.webhook_id, Date.now(), lease);
 				await this.insertNew([row]);
 
-				return row._id;
+				return { id: row._id, lease };
 			},
 		},
 
@@ -182,8 +176,7 @@ const WebhookDeliveriesService: ServiceSchema = {
 				round_attempts: 0,
 				next_attempt_at: now,
 				dead_reason: null,
-				lease_owner: null,
-				lease_expires_at: NO_LEASE,
+				lease: null,
 				due_at: now,
 				updated_at: now,
 			};

@@ -8,12 +8,7 @@
 import type { Context, LoggerInstance, ServiceSchema } from "moleculer";
 import { CHANNEL_MAX_IN_FLIGHT } from "../moleculer.config";
 import { config } from "../models/config";
-import {
-	type Claim,
-	DELIVER_CHANNEL,
-	type DeliverMessage,
-	LEASE_RENEW_MS,
-} from "./webhooks/deliveries";
+import { type Claim, DELIVER_CHANNEL, type DeliverMessage } from "./webhooks/deliveries";
 import { EndpointLimiter } from "./webhooks/endpoint-limiter";
 import { CONNECTIONS_PER_ORIGIN, WebhookClient } from "./webhooks/http-client";
 import type { AttemptResult } from "./webhooks/schedule";
@@ -57,7 +52,7 @@ const WebhookWorkerService: ServiceSchema = {
 		/** One attempt now, answered with its outcome (an endpoint's `test`). */
 		attempt: {
 			visibility: "public",
-			params: { id: "string" },
+			params: { id: "string", lease: "string" },
 			handler(ctx: Context<DeliverMessage>): Promise<AttemptResult | null> {
 				return this.deliver(ctx.params);
 			},
@@ -67,10 +62,10 @@ const WebhookWorkerService: ServiceSchema = {
 	methods: {
 		/** Lease, attempt, record; null when the delivery was not (or no longer) this node's to send. */
 		async deliver(message: DeliverMessage): Promise<AttemptResult | null> {
-			if (typeof message?.id !== "string") return null;
+			if (typeof message?.id !== "string" || typeof message.lease !== "string") return null;
 			const claim: Claim | null = await this.broker.call("webhook-deliveries.claim", {
 				id: message.id,
-				owner: this.owner,
+				lease: message.lease,
 			});
 			if (!claim) return null;
 			// Only the POST holds one of the endpoint's slots; a lease that waited too long goes back.
@@ -110,7 +105,7 @@ const WebhookWorkerService: ServiceSchema = {
 			return result;
 		},
 
-		/** Signs and POSTs, renewing the lease while the receiver takes its time. */
+		/** Signs and POSTs (the claim left the lease long enough for the whole exchange). */
 		async attempt(claim: Claim): Promise<AttemptResult> {
 			if (config().nodeEnv === "production" && !claim.url.startsWith("https:"))
 				return {
@@ -127,28 +122,14 @@ const WebhookWorkerService: ServiceSchema = {
 				body,
 				timestamp: Math.floor(Date.now() / 1000),
 			});
-			const renewal = setInterval(() => {
-				this.broker
-					.call("webhook-deliveries.renew", { id: claim.id, lease: claim.lease })
-					.catch((err: Error) =>
-						this.logger.warn(
-							`Webhook delivery ${claim.id}: lease not renewed: ${err.message}`,
-						),
-					);
-			}, LEASE_RENEW_MS);
-			try {
-				return await this.client.post(claim.url, body, headers);
-			} finally {
-				clearInterval(renewal);
-			}
+
+			return this.client.post(claim.url, body, headers);
 		},
 	},
 
 	created() {
 		this.client = new WebhookClient({ allowPrivate: config().webhookAllowPrivate });
 		this.limiter = new EndpointLimiter(CONNECTIONS_PER_ORIGIN, MAX_WAIT_PER_ENDPOINT_MS);
-		// Unique per process, so a restarted node never mistakes an old lease for its own.
-		this.owner = `${this.broker.nodeID}/${this.broker.instanceID}`;
 	},
 
 	async stopped() {

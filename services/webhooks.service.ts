@@ -19,7 +19,7 @@ import {
 	Webhook,
 } from "../models/webhook";
 import { urlDetails } from "./webhooks/address-policy";
-import type { EndpointSummary } from "./webhooks/deliveries";
+import type { DeliverMessage, EndpointSummary } from "./webhooks/deliveries";
 import { DELIVERY_TIMEOUT_MS } from "./webhooks/http-client";
 import { type AttemptResult, autoDisableDue, verdictOf } from "./webhooks/schedule";
 import { generateSecret, secretDetails, secretsOf } from "./webhooks/signature";
@@ -75,20 +75,18 @@ const WebhooksService: ServiceSchema = {
 				if (!endpoint.is_active)
 					throw conflict("The webhook is disabled; enable it before testing");
 				const event = await this.publishEvent(ctx, "webhook.test", this.toOutput(endpoint));
-				const id: string = await ctx.call("webhook-deliveries.enqueue", {
+				const message: DeliverMessage = await ctx.call("webhook-deliveries.enqueue", {
 					event,
 					webhook_id: endpoint._id,
 				});
-				const result = await ctx.call<AttemptResult | null, object>(
+				const result = await ctx.call<AttemptResult | null, DeliverMessage>(
 					"webhook-worker.attempt",
-					{
-						id,
-					},
+					message,
 				);
 				if (!result) throw conflict("The test delivery is already being attempted");
 
 				return {
-					delivery_id: id,
+					delivery_id: message.id,
 					event_id: event.id,
 					success: verdictOf(result) === "succeeded",
 					status_code: result.status_code,

@@ -1,15 +1,18 @@
 /**
  * The delivery row and its life in the store, which is the only source of truth for what is
  * still to send and when. A row waits (`pending`, or `failed` with a retry scheduled) until its
- * `next_attempt_at`; then it is either `queued` (a "deliver now" message is on its way to the
- * workers) or leased by one worker for one attempt. Both marks expire: a lost message or a
- * worker killed mid-POST leaves a row the poller finds due again, with the same `webhook-id`.
+ * `next_attempt_at`. When it is due, the fan-out (for a new row) or the poller gives it a fresh
+ * `lease` token and sends a "deliver now" message carrying that token; only a claim with the
+ * row's current token gets the attempt, and only an outcome recorded under it counts. A lost
+ * message or a worker killed mid-POST lets the lease run out (`due_at`); the poller then hands
+ * out a new token, so a late message with the old one is refused, and the attempt is made again
+ * with the same `webhook-id`.
  */
+import crypto from "node:crypto";
 import type { StoredDoc } from "../../mixins/db.mixin";
 import type { DomainEvent } from "../../mixins/events.mixin";
 import { eventMatches } from "../../models/event";
-import { deliveryId, OPEN_STATUSES, type RetryConfig } from "../../models/webhook";
-import { NO_LEASE } from "./schedule";
+import { deliveryId, type RetryConfig } from "../../models/webhook";
 
 /** The channel carrying "deliver now" messages (a command: contract naming). */
 export const DELIVER_CHANNEL = "webhooks.deliver";
@@ -17,25 +20,22 @@ export const DELIVER_CHANNEL = "webhooks.deliver";
 /** Redis streams are trimmed to about this many entries; a trimmed message is re-sent from the store. */
 export const STREAM_MAX_LEN = "~100000";
 
-/** `lease_owner` of a row whose message is on its way. */
-export const QUEUED = "queued";
+/** How long a lease entitles its message to the attempt: the wait in the channel, then the POST. */
+export const LEASE_MS = 60_000;
 
-/** A worker holds a row this long per lease; it renews while its POST is still running. */
-export const LEASE_MS = 20_000;
-export const LEASE_RENEW_MS = 5_000;
+/** A claim needs this much of its lease left (a 15 s POST and the outcome); else it extends it. */
+export const CLAIM_MIN_REMAINING_MS = 20_000;
 
-/** A queued row whose message has not been claimed by then is sent again. */
-export const QUEUE_GRACE_MS = 60_000;
-
-/** The message on DELIVER_CHANNEL: which row to attempt (everything else is in the store). */
+/** The message on DELIVER_CHANNEL: which row, under which lease (everything else is in the store). */
 export interface DeliverMessage {
 	id: string;
+	lease: string;
 }
 
-/** What a worker needs for one attempt, handed out with the lease. */
+/** What a worker needs for one attempt, handed out by a claim. */
 export interface Claim {
 	id: string;
-	/** The lease's owner id: the worker's, with a token of this claim (renew and complete name it). */
+	/** The token the outcome is recorded under. */
 	lease: string;
 	organization_id: string;
 	webhook_id: string;
@@ -51,6 +51,10 @@ export interface Claim {
 	consecutive_failures: number;
 }
 
+export function newLease(): string {
+	return crypto.randomBytes(9).toString("base64url");
+}
+
 /** The endpoint fields fan-out needs. */
 export interface EndpointSummary {
 	id: string;
@@ -63,34 +67,27 @@ export function iso(ms: number): string {
 	return new Date(ms).toISOString();
 }
 
-/** Rows among `ids` that may be claimed now: waiting, due, and queued or with an expired lease. */
-export function claimableQuery(ids: string[], now: string): Record<string, unknown> {
-	return {
-		_id: { $in: ids },
-		status: { $in: OPEN_STATUSES },
-		next_attempt_at: { $lte: now },
-		$or: [{ lease_owner: QUEUED }, { lease_expires_at: { $lt: now } }],
-	};
-}
-
-/** Rows the poller sends: due, and neither queued nor leased (or that mark has expired). */
+/** Rows the poller sends: due, and not leased (or the lease ran out). */
 export function dueQuery(now: string): Record<string, unknown> {
 	return { due_at: { $lt: now } };
 }
 
-/** The event exactly as delivered: the contract's envelope, serialised once for every attempt. */
+/**
+ * The event exactly as delivered: the contract's envelope in a fixed key order, serialised from
+ * the event log at every attempt, so each attempt sends (and signs) the same bytes.
+ */
 export function payloadOf(event: DomainEvent): string {
 	const { id, type, organization_id, created_at, request_id, actor, data } = event;
 
 	return JSON.stringify({ id, type, organization_id, created_at, request_id, actor, data });
 }
 
-/** A new row for `event` to `webhookId`; `queuedUntil` marks it as already sent to the workers. */
+/** A new row for `event` to `webhookId`; with `lease`, it is being sent to the workers now. */
 export function newDelivery(
 	event: DomainEvent,
 	webhookId: string,
 	now: number,
-	queuedUntil?: number,
+	lease?: string,
 ): StoredDoc {
 	const at = iso(now);
 
@@ -110,10 +107,8 @@ export function newDelivery(
 		last_error: null,
 		dead_reason: null,
 		delivered_at: null,
-		payload: payloadOf(event),
-		lease_owner: queuedUntil ? QUEUED : null,
-		lease_expires_at: queuedUntil ? iso(queuedUntil) : NO_LEASE,
-		due_at: iso(queuedUntil ?? now),
+		lease: lease ?? null,
+		due_at: iso(lease ? now + LEASE_MS : now),
 		version: 1,
 		created_at: at,
 		updated_at: at,

@@ -25,12 +25,11 @@ import {
 	dueQuery,
 	type EndpointSummary,
 	iso,
+	LEASE_MS,
 	newDelivery,
-	QUEUE_GRACE_MS,
-	QUEUED,
+	newLease,
 	STREAM_MAX_LEN,
 } from "./deliveries";
-import { NO_LEASE } from "./schedule";
 
 /** Events read from the log per fan-out step. */
 const FAN_OUT_BATCH = 500;
@@ -64,9 +63,22 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 		},
 
 		room(): number {
-			if (Date.now() < this.sendBlockedUntil) return 0;
+			if (Date.now() < this.sendBlockedUntil || !this.workersListen()) return 0;
 
 			return Math.max(this.maxOutstanding - this.outstanding.size, 0);
+		},
+
+		/**
+		 * Whether a message sent now reaches a worker. A Redis stream keeps messages until a worker
+		 * reads them; the in-process adapter emits a balanced event, which is dropped while no
+		 * worker has subscribed yet (at start-up, or with no worker node up).
+		 */
+		workersListen(): boolean {
+			if (config().channelsUrl) return true;
+
+			return this.broker.hasEventListener(
+				`channels.${config().namespace}.${DELIVER_CHANNEL}`,
+			);
 		},
 
 		scheduleFanOut(): void {
@@ -101,12 +113,13 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			if (pairs.length === 0) return;
 			const now = Date.now();
 			let room = this.room();
+			const lease = newLease();
 			const rows = pairs.map(([event, webhookId]) =>
-				newDelivery(event, webhookId, now, room-- > 0 ? now + QUEUE_GRACE_MS : undefined),
+				newDelivery(event, webhookId, now, room-- > 0 ? lease : undefined),
 			);
 			if (room < 0) this.moreDue = true;
 			const inserted: StoredDoc[] = await this.insertNew(rows);
-			await this.send(inserted.filter((r) => r.lease_owner === QUEUED));
+			await this.send(inserted.filter((r) => r.lease !== null));
 		},
 
 		/** Inserts the rows not stored yet (a repeated pass, another copy) and returns those. */
@@ -136,7 +149,7 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			return inserted;
 		},
 
-		/** Publishes a nudge per row; rows whose nudge fails go back to the poller. */
+		/** Publishes a message per leased row; rows whose message fails go back to the poller. */
 		async send(rows: StoredDoc[]): Promise<void> {
 			const now = Date.now();
 			const failed: string[] = [];
@@ -146,7 +159,7 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 					try {
 						await this.broker.sendToChannel(
 							DELIVER_CHANNEL,
-							{ id: row._id },
+							{ id: row._id, lease: row.lease },
 							{ xaddMaxLen: STREAM_MAX_LEN },
 						);
 					} catch {
@@ -160,13 +173,14 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			this.logger.warn(
 				`Could not queue ${failed.length} webhook deliveries; the poller sends them again`,
 			);
+			const lease = rows.find((r) => r._id === failed[0])?.lease;
 			await this.storeUpdate(
-				{ _id: { $in: failed }, lease_owner: QUEUED },
-				{ lease_owner: null, lease_expires_at: NO_LEASE, due_at: iso(Date.now()) },
+				{ _id: { $in: failed }, lease },
+				{ lease: null, due_at: iso(Date.now()) },
 			);
 		},
 
-		/** One poll: the most urgent due rows, marked queued (compare-and-set), then sent. */
+		/** One poll: the most urgent due rows, each given a new lease (compare-and-set), then sent. */
 		async dispatchDue(): Promise<void> {
 			this.pruneOutstanding();
 			const room = Math.min(this.room(), DISPATCH_BATCH);
@@ -178,27 +192,24 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			});
 			this.moreDue = due.length === room;
 			if (due.length === 0) return;
-			const expired = due.filter((d) => d.lease_owner && d.lease_owner !== QUEUED);
-			for (const row of expired)
+			for (const row of due.filter((d) => d.lease))
 				this.logger.warn(
-					`Webhook delivery ${row._id}: its worker's lease expired mid-attempt; sending it again`,
+					`Webhook delivery ${row._id}: its lease ran out with no outcome (a lost message or a worker stopped mid-attempt); sending it again`,
 				);
-			// A row claimed since the query keeps its new lease; its extra nudge is refused at claim.
+			// A row changed since the query keeps its state; its message is refused at claim.
+			const lease = newLease();
 			await this.storeUpdate(
-				{ _id: { $in: due.map((d) => d._id) }, lease_expires_at: { $lt: iso(now) } },
-				{
-					lease_owner: QUEUED,
-					lease_expires_at: iso(now + QUEUE_GRACE_MS),
-					due_at: iso(now + QUEUE_GRACE_MS),
-				},
+				{ _id: { $in: due.map((d) => d._id) }, due_at: { $lt: iso(now) } },
+				{ lease, due_at: iso(now + LEASE_MS) },
 			);
-			await this.send(due);
+			await this.send(due.map((d) => ({ ...d, lease })));
 		},
 
-		/** Forgets nudges older than the queue grace: their rows are due again anyway. */
+		/** Forgets messages and claims older than a lease: their rows are due again anyway. */
 		pruneOutstanding(): void {
-			const oldest = Date.now() - QUEUE_GRACE_MS;
+			const oldest = Date.now() - LEASE_MS;
 			for (const [id, at] of this.outstanding) if (at < oldest) this.outstanding.delete(id);
+			for (const [id, at] of this.inFlight) if (at < oldest) this.inFlight.delete(id);
 		},
 	},
 
@@ -222,10 +233,11 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 		const cursor: StoredDoc | undefined = await this.storeFindOne({ _id: CURSOR_ID });
 		if (!cursor) await this.storeInsert({ _id: CURSOR_ID, after_id: "" });
 		this.cursor = (cursor?.after_id as string | undefined) ?? "";
-		// Nudges sent by an earlier run may have gone with it (in-process channels): send them again.
+		// Messages sent by an earlier run may have gone with it (in-process channels): send again.
+		const now = iso(Date.now());
 		await this.storeUpdate(
-			{ lease_owner: QUEUED },
-			{ lease_expires_at: NO_LEASE, due_at: iso(Date.now()) },
+			{ due_at: { $gt: now }, lease: { $ne: null } },
+			{ lease: null, due_at: now },
 		);
 		// The first runs wait for the timers: the channel adapter connects after services start.
 		this.timers = [

@@ -1,29 +1,25 @@
 /**
- * The workers' side of `webhook-deliveries`: a lease on one due delivery (`claim`), kept alive
- * while a POST runs (`renew`), given back unused (`release`), and the attempt's outcome
- * (`complete`), which schedules the next retry or declares the delivery dead. Every write is a
- * compare-and-set on the lease, so a worker whose lease expired (and whose delivery another
- * worker took over) changes nothing. Claims arriving together are granted in one write.
+ * The workers' side of `webhook-deliveries`: a claim on one due delivery under the lease its
+ * message carries (`claim`), the lease given back unused (`release`), and the attempt's outcome
+ * (`complete`), which schedules the next retry or declares the delivery dead. Outcomes are
+ * compare-and-set on the lease, so a worker whose lease ran out (and whose delivery was handed
+ * out again) changes nothing. Calls arriving together are answered from one read or write.
  */
-import crypto from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
 import type { StoredDoc } from "../../mixins/db.mixin";
 import { systemAuth } from "../../models/context";
+import { OPEN_STATUSES } from "../../models/webhook";
 import type { ResolvedEndpoint } from "../webhooks.service";
 import { Batcher } from "./batcher";
-import { type Claim, claimableQuery, iso, LEASE_MS } from "./deliveries";
+import type { DomainEvent } from "../../mixins/events.mixin";
 import {
-	type AttemptResult,
-	type AttemptState,
-	afterAttempt,
-	NO_LEASE,
-	verdictOf,
-} from "./schedule";
-
-interface ClaimRequest {
-	id: string;
-	owner: string;
-}
+	type Claim,
+	CLAIM_MIN_REMAINING_MS,
+	type DeliverMessage,
+	iso,
+	payloadOf,
+} from "./deliveries";
+import { type AttemptResult, type AttemptState, afterAttempt, verdictOf } from "./schedule";
 
 interface CompleteParams {
 	id: string;
@@ -35,29 +31,22 @@ interface CompleteParams {
 	consecutive_failures: number;
 }
 
+/** The compare-and-set clause of rows still held under their lease. */
+function heldBy(rows: Array<{ id: string; lease: string }>): Record<string, unknown> {
+	return {
+		_id: { $in: rows.map((r) => r.id) },
+		$or: rows.map((r) => ({ _id: r.id, lease: r.lease })),
+	};
+}
+
 export const leasesMixin: Partial<ServiceSchema> = {
 	actions: {
-		/** A lease on one due delivery for `owner`, with what the attempt needs; null when not claimable. */
+		/** The attempt of one due delivery, for the message holding its lease; null otherwise. */
 		claim: {
 			visibility: "public",
-			params: { id: "string", owner: "string" },
-			handler(ctx: Context<ClaimRequest>): Promise<Claim | null> {
-				return this.claims.add(ctx.params);
-			},
-		},
-
-		/** Extends a lease while its POST is still running; false when it was lost. */
-		renew: {
-			visibility: "public",
 			params: { id: "string", lease: "string" },
-			async handler(ctx: Context<{ id: string; lease: string }>): Promise<boolean> {
-				const until = iso(Date.now() + LEASE_MS);
-				const changed: number = await this.storeUpdate(
-					{ _id: ctx.params.id, lease_owner: ctx.params.lease },
-					{ lease_expires_at: until, due_at: until },
-				);
-
-				return changed > 0;
+			handler(ctx: Context<DeliverMessage>): Promise<Claim | null> {
+				return this.claims.add(ctx.params);
 			},
 		},
 
@@ -74,14 +63,10 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			): Promise<void> {
 				const next = iso(Date.now() + ctx.params.delay_ms);
 				await this.storeUpdate(
-					{ _id: ctx.params.id, lease_owner: ctx.params.lease },
-					{
-						lease_owner: null,
-						lease_expires_at: NO_LEASE,
-						next_attempt_at: next,
-						due_at: next,
-					},
+					{ _id: ctx.params.id, lease: ctx.params.lease },
+					{ lease: null, next_attempt_at: next, due_at: next },
 				);
+				this.inFlight.delete(ctx.params.id);
 				this.settled(ctx.params.id);
 			},
 		},
@@ -105,66 +90,104 @@ export const leasesMixin: Partial<ServiceSchema> = {
 	},
 
 	methods: {
-		/** Grants the claims of one batch: one compare-and-set write per worker, one read, one endpoint lookup. */
-		async claimMany(requests: ClaimRequest[]): Promise<Array<Claim | null>> {
-			const key = (owner: string, id: string) => `${owner}\n${id}`;
-			const granted = new Map<string, Claim>();
-			const owners = [...new Set(requests.map((r) => r.owner))];
-			for (const owner of owners) {
-				const ids = [
-					...new Set(requests.filter((r) => r.owner === owner).map((r) => r.id)),
-				];
-				for (const claim of await this.grant(owner, ids))
-					granted.set(key(owner, claim.id), claim);
-			}
-
-			// Each row goes to one request only, even if a duplicate message asked twice.
-			return requests.map((r) => {
-				const claim = granted.get(key(r.owner, r.id));
-				granted.delete(key(r.owner, r.id));
-				if (!claim) this.settled(r.id);
-
-				return claim ?? null;
-			});
-		},
-
-		async grant(owner: string, ids: string[]): Promise<Claim[]> {
+		/**
+		 * Answers a batch of claims from one read: a claim holds when its message's lease is still
+		 * the row's and enough of it is left for a POST. In the common case nothing is written here.
+		 */
+		async claimMany(requests: DeliverMessage[]): Promise<Array<Claim | null>> {
 			const now = Date.now();
-			const lease = `${owner}#${crypto.randomBytes(6).toString("hex")}`;
-			const until = iso(now + LEASE_MS);
-			await this.storeUpdate(claimableQuery(ids, iso(now)), {
-				lease_owner: lease,
-				lease_expires_at: until,
-				due_at: until,
-			});
 			const docs: StoredDoc[] = await this.storeFind({
-				_id: { $in: ids },
-				lease_owner: lease,
+				_id: { $in: [...new Set(requests.map((r) => r.id))] },
 			});
-			if (docs.length === 0) return [];
-			const endpoints: ResolvedEndpoint[] = await this.broker.call("webhooks.resolveMany", {
-				ids: [...new Set(docs.map((d) => d.webhook_id as string))],
+			const byId = new Map(docs.map((d) => [d._id, d]));
+			const held = requests.map((r) => {
+				const doc = byId.get(r.id);
+				const ok =
+					doc?.lease === r.lease &&
+					OPEN_STATUSES.includes(doc.status as never) &&
+					!this.inFlight.has(r.id);
+				// Each row goes to one request only, even if the same message came twice.
+				if (ok) this.inFlight.set(r.id, now);
+
+				return ok ? (doc as StoredDoc) : undefined;
 			});
-			const byId = new Map(endpoints.map((e) => [e.id, e]));
-			const claims: Claim[] = [];
-			for (const doc of docs) {
-				const endpoint = byId.get(doc.webhook_id as string);
-				if (endpoint?.is_active) claims.push(this.claimOf(doc, lease, endpoint));
-				else await this.abandon(doc._id, lease, endpoint);
+			await this.extendShortLeases(
+				held.filter((d): d is StoredDoc => d !== undefined),
+				now,
+			);
+			const endpoints = await this.endpointsOf(held);
+			const events = await this.eventsOf(held);
+			const claims: Array<Claim | null> = [];
+			for (const [i, doc] of held.entries()) {
+				const endpoint = doc && endpoints.get(doc.webhook_id as string);
+				const event = doc && events.get(doc.event_id as string);
+				if (doc && endpoint?.is_active && event)
+					claims.push(this.claimOf(doc, endpoint, event));
+				else {
+					if (doc) await this.abandon(doc, endpoint);
+					if (doc) this.inFlight.delete(doc._id);
+					this.settled(requests[i].id);
+					claims.push(null);
+				}
 			}
 
 			return claims;
 		},
 
-		claimOf(doc: StoredDoc, lease: string, endpoint: ResolvedEndpoint): Claim {
+		/** Leases that waited long in the channel get time for a whole POST (one write for all). */
+		async extendShortLeases(docs: StoredDoc[], now: number): Promise<void> {
+			const short = docs.filter(
+				(d) => Date.parse(d.due_at as string) - now < CLAIM_MIN_REMAINING_MS,
+			);
+			if (short.length === 0) return;
+			const until = iso(now + CLAIM_MIN_REMAINING_MS);
+			const rows = short.map((d) => ({ id: d._id, lease: d.lease as string }));
+			await this.storeUpdate(heldBy(rows), { due_at: until });
+			short.forEach((d) => (d.due_at = until));
+		},
+
+		async endpointsOf(
+			docs: Array<StoredDoc | undefined>,
+		): Promise<Map<string, ResolvedEndpoint>> {
+			const ids = [...new Set(docs.filter(Boolean).map((d) => (d as StoredDoc).webhook_id))];
+			if (ids.length === 0) return new Map();
+			const endpoints: ResolvedEndpoint[] = await this.broker.call("webhooks.resolveMany", {
+				ids,
+			});
+
+			return new Map(endpoints.map((e) => [e.id, e]));
+		},
+
+		/** The events of these rows from the log, by id (read per organization, as the log is kept). */
+		async eventsOf(docs: Array<StoredDoc | undefined>): Promise<Map<string, DomainEvent>> {
+			const byOrg = new Map<string, string[]>();
+			for (const doc of docs) {
+				if (!doc) continue;
+				const org = doc.organization_id as string;
+				byOrg.set(org, [...(byOrg.get(org) ?? []), doc.event_id as string]);
+			}
+			const found = await Promise.all(
+				[...byOrg].map(([org, ids]) =>
+					this.broker.call<DomainEvent[], object>(
+						"events.findMany",
+						{ field: "id", values: [...new Set(ids)] },
+						{ meta: { auth: systemAuth(org) } },
+					),
+				),
+			);
+
+			return new Map(found.flat().map((e) => [e.id, e]));
+		},
+
+		claimOf(doc: StoredDoc, endpoint: ResolvedEndpoint, event: DomainEvent): Claim {
 			return {
 				id: doc._id,
-				lease,
+				lease: doc.lease as string,
 				organization_id: doc.organization_id as string,
 				webhook_id: endpoint.id,
 				event_id: doc.event_id as string,
 				event_type: doc.event_type as string,
-				payload: doc.payload as string,
+				payload: payloadOf(event),
 				attempts: doc.attempts as number,
 				round_attempts: doc.round_attempts as number,
 				url: endpoint.url,
@@ -174,24 +197,17 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			};
 		},
 
-		/** A delivery whose endpoint is gone or switched off is dead, with that as its reason. */
-		async abandon(
-			id: string,
-			lease: string,
-			endpoint: ResolvedEndpoint | undefined,
-		): Promise<void> {
+		/** A delivery whose endpoint is gone or switched off, or whose event left the log, is dead. */
+		async abandon(doc: StoredDoc, endpoint: ResolvedEndpoint | undefined): Promise<void> {
+			const disabled = `The endpoint is disabled${endpoint?.disabled_reason ? `: ${endpoint.disabled_reason}` : ""}`;
 			const reason = !endpoint
 				? "The endpoint was deleted"
-				: `The endpoint is disabled${endpoint.disabled_reason ? `: ${endpoint.disabled_reason}` : ""}`;
+				: !endpoint.is_active
+					? disabled
+					: "The event is no longer in the event log (kept 30 days)";
 			await this.storeUpdate(
-				{ _id: id, lease_owner: lease },
-				{
-					status: "dead",
-					dead_reason: reason,
-					lease_owner: null,
-					lease_expires_at: NO_LEASE,
-					updated_at: iso(Date.now()),
-				},
+				{ _id: doc._id, lease: doc.lease },
+				{ status: "dead", dead_reason: reason, lease: null, updated_at: iso(Date.now()) },
 				{ inc: { version: 1 }, unset: ["due_at"] },
 			);
 		},
@@ -210,13 +226,9 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			});
 			for (const [key, members] of groups) {
 				const changes = JSON.parse(key) as Record<string, unknown>;
-				const leases = members.map((i) => ({
-					_id: items[i].id,
-					lease_owner: items[i].lease,
-				}));
 				const open = changes.status === "failed";
 				const changed: number = await this.storeUpdate(
-					{ _id: { $in: leases.map((l) => l._id) }, $or: leases },
+					heldBy(members.map((i) => items[i])),
 					{
 						...changes,
 						...(open ? { due_at: changes.next_attempt_at } : {}),
@@ -233,6 +245,7 @@ export const leasesMixin: Partial<ServiceSchema> = {
 					);
 			}
 			items.forEach((p, i) => {
+				this.inFlight.delete(p.id);
 				this.settled(p.id);
 				if (outcomes[i].status === "dead")
 					this.logger.warn(
@@ -249,36 +262,34 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			const recovered = new Set<string>();
 			for (const p of items) {
 				const verdict = verdictOf(p.result);
-				if (
-					verdict === "succeeded" &&
-					(p.consecutive_failures === 0 || recovered.has(p.webhook_id))
-				)
+				const id = p.webhook_id;
+				if (verdict === "succeeded" && (p.consecutive_failures === 0 || recovered.has(id)))
 					continue;
-				if (verdict === "succeeded") recovered.add(p.webhook_id);
+				if (verdict === "succeeded") recovered.add(id);
 				const meta = { auth: systemAuth(p.organization_id) };
 				const call =
 					verdict === "gone"
 						? this.broker.call(
 								"webhooks.disable",
-								{ id: p.webhook_id, reason: "The endpoint answered 410 Gone" },
+								{ id, reason: "The endpoint answered 410 Gone" },
 								{ meta },
 							)
 						: this.broker.call(
 								"webhooks.recordHealth",
-								{ id: p.webhook_id, ok: verdict === "succeeded" },
+								{ id, ok: verdict === "succeeded" },
 								{ meta },
 							);
 				await call.catch((err: Error) =>
-					this.logger.warn(
-						`Webhook ${p.webhook_id}: could not update its health: ${err.message}`,
-					),
+					this.logger.warn(`Webhook ${id}: could not update its health: ${err.message}`),
 				);
 			}
 		},
 	},
 
 	created() {
-		this.claims = new Batcher<ClaimRequest, Claim | null>((requests) =>
+		/** Deliveries claimed and not yet settled, by id: a second claim of one is refused. */
+		this.inFlight = new Map<string, number>();
+		this.claims = new Batcher<DeliverMessage, Claim | null>((requests) =>
 			this.claimMany(requests),
 		);
 		this.completions = new Batcher<CompleteParams, string>((items) => this.completeMany(items));

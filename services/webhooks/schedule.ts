@@ -15,9 +15,6 @@ export const JITTER = 0.1;
 export const DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
 export const DISABLE_MIN_FAILURES = 10;
 
-/** "No lease": sorts before every real time, so `lease_expires_at < now` holds. */
-export const NO_LEASE = new Date(0).toISOString();
-
 /** What the worker observed; the receiver's body is never kept. */
 export interface AttemptResult {
 	status_code: number | null;
@@ -84,8 +81,7 @@ export function afterAttempt(
 		last_status_code: result.status_code,
 		last_latency_ms: result.latency_ms,
 		last_error: result.error,
-		lease_owner: null,
-		lease_expires_at: NO_LEASE,
+		lease: null,
 	};
 	const verdict = verdictOf(result);
 	if (verdict === "succeeded")

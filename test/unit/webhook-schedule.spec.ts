@@ -104,7 +104,7 @@ describe("outcome of an attempt", () => {
 			attempts: 2,
 			last_status_code: 200,
 			last_latency_ms: 42,
-			lease_owner: null,
+			lease: null,
 		});
 	});
 });
