@@ -126,7 +126,7 @@ const WebhookDeliveriesService: ServiceSchema = {
 				const row = newDelivery(ctx.params.event, ctx.params.webhook_id, Date.now(), lease);
 				await this.insertNew([row]);
 
-				return { id: row._id, lease };
+				return { lease, ids: [row._id] };
 			},
 		},
 

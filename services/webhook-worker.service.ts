@@ -22,7 +22,7 @@ const DEFER_MS = 2000;
 
 /** `this` of the channel handler (the middleware binds it to the service). */
 interface WorkerThis {
-	deliver(message: DeliverMessage): Promise<AttemptResult | null>;
+	deliver(message: DeliverMessage): Promise<Map<string, AttemptResult>>;
 	logger: LoggerInstance;
 }
 
@@ -41,7 +41,7 @@ const WebhookWorkerService: ServiceSchema = {
 				} catch (err) {
 					// The lease (or the queued mark) expires and the poller sends it again: not lost.
 					this.logger.error(
-						`Webhook delivery ${message?.id} failed in the worker: ${(err as Error).message}`,
+						`Webhook deliveries ${message?.ids?.join(", ")} failed in the worker: ${(err as Error).message}`,
 					);
 				}
 			},
@@ -52,43 +52,63 @@ const WebhookWorkerService: ServiceSchema = {
 		/** One attempt now, answered with its outcome (an endpoint's `test`). */
 		attempt: {
 			visibility: "public",
-			params: { id: "string", lease: "string" },
-			handler(ctx: Context<DeliverMessage>): Promise<AttemptResult | null> {
-				return this.deliver(ctx.params);
+			params: { lease: "string", ids: { type: "array", items: "string", min: 1, max: 1 } },
+			async handler(ctx: Context<DeliverMessage>): Promise<AttemptResult | null> {
+				const results: Map<string, AttemptResult> = await this.deliver(ctx.params);
+
+				return results.get(ctx.params.ids[0]) ?? null;
 			},
 		},
 	},
 
 	methods: {
-		/** Lease, attempt, record; null when the delivery was not (or no longer) this node's to send. */
-		async deliver(message: DeliverMessage): Promise<AttemptResult | null> {
-			if (typeof message?.id !== "string" || typeof message.lease !== "string") return null;
-			const claim: Claim | null = await this.broker.call("webhook-deliveries.claim", {
-				id: message.id,
-				lease: message.lease,
-			});
-			if (!claim) return null;
-			// Only the POST holds one of the endpoint's slots; a lease that waited too long goes back.
-			const release = await this.limiter.acquire(claim.webhook_id);
-			if (!release) {
+		/**
+		 * Claims the message's rows, attempts each (a few at a time per endpoint), and records every
+		 * outcome in one call. Answers the outcome of each row this node attempted.
+		 */
+		async deliver(message: DeliverMessage): Promise<Map<string, AttemptResult>> {
+			const results = new Map<string, AttemptResult>();
+			const valid =
+				typeof message?.lease === "string" &&
+				Array.isArray(message.ids) &&
+				message.ids.every((id) => typeof id === "string");
+			if (!valid) return results;
+			const claims: Claim[] = await this.broker.call("webhook-deliveries.claim", message);
+			const unplaced: string[] = [];
+			await Promise.all(
+				claims.map(async (claim) => {
+					// Only the POST holds one of the endpoint's slots; a claim that waited too long goes back.
+					const release = await this.limiter.acquire(claim.webhook_id);
+					if (!release) return unplaced.push(claim.id);
+					try {
+						results.set(claim.id, await this.attempt(claim));
+					} finally {
+						release();
+					}
+				}),
+			);
+			if (unplaced.length)
 				await this.broker.call("webhook-deliveries.release", {
-					id: claim.id,
-					lease: claim.lease,
+					lease: message.lease,
+					ids: unplaced,
 					delay_ms: DEFER_MS,
 				});
+			const attempted = claims.filter((c) => results.has(c.id));
+			if (attempted.length)
+				await this.broker.call("webhook-deliveries.complete", {
+					items: attempted.map((c) => this.outcomeOf(c, results.get(c.id))),
+				});
 
-				return null;
-			}
-			let result: AttemptResult;
-			try {
-				result = await this.attempt(claim);
-			} finally {
-				release();
-			}
+			return results;
+		},
+
+		/** What `complete` records for one attempt. */
+		outcomeOf(claim: Claim, result: AttemptResult): Record<string, unknown> {
 			this.logger.debug(
 				`Webhook delivery ${claim.id} attempt ${claim.attempts + 1}: ${result.error ?? result.status_code}`,
 			);
-			await this.broker.call("webhook-deliveries.complete", {
+
+			return {
 				id: claim.id,
 				lease: claim.lease,
 				state: {
@@ -100,9 +120,7 @@ const WebhookWorkerService: ServiceSchema = {
 				webhook_id: claim.webhook_id,
 				organization_id: claim.organization_id,
 				consecutive_failures: claim.consecutive_failures,
-			});
-
-			return result;
+			};
 		},
 
 		/** Signs and POSTs (the claim left the lease long enough for the whole exchange). */

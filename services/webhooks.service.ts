@@ -86,7 +86,7 @@ const WebhooksService: ServiceSchema = {
 				if (!result) throw conflict("The test delivery is already being attempted");
 
 				return {
-					delivery_id: message.id,
+					delivery_id: message.ids[0],
 					event_id: event.id,
 					success: verdictOf(result) === "succeeded",
 					status_code: result.status_code,

@@ -26,10 +26,13 @@ export const LEASE_MS = 60_000;
 /** A claim needs this much of its lease left (a 15 s POST and the outcome); else it extends it. */
 export const CLAIM_MIN_REMAINING_MS = 20_000;
 
-/** The message on DELIVER_CHANNEL: which row, under which lease (everything else is in the store). */
+/** Rows per message: one message, one claim and one outcome write serve them all. */
+export const MESSAGE_ROWS = 20;
+
+/** The message on DELIVER_CHANNEL: which rows, under which lease (the rest is in the store). */
 export interface DeliverMessage {
-	id: string;
 	lease: string;
+	ids: string[];
 }
 
 /** What a worker needs for one attempt, handed out by a claim. */

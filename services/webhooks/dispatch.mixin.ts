@@ -21,11 +21,13 @@ import { ApiError } from "../../models/errors";
 import { Coalescer } from "./coalescer";
 import {
 	DELIVER_CHANNEL,
+	type DeliverMessage,
 	deliveryPairs,
 	dueQuery,
 	type EndpointSummary,
 	iso,
 	LEASE_MS,
+	MESSAGE_ROWS,
 	newDelivery,
 	newLease,
 	STREAM_MAX_LEN,
@@ -149,22 +151,26 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			return inserted;
 		},
 
-		/** Publishes a message per leased row; rows whose message fails go back to the poller. */
+		/** Publishes the leased rows (all under one lease), MESSAGE_ROWS to a message; rows whose message fails go back to the poller. */
 		async send(rows: StoredDoc[]): Promise<void> {
+			if (rows.length === 0) return;
 			const now = Date.now();
+			const lease = rows[0].lease as string;
 			const failed: string[] = [];
+			const chunks: string[][] = [];
+			for (let i = 0; i < rows.length; i += MESSAGE_ROWS)
+				chunks.push(rows.slice(i, i + MESSAGE_ROWS).map((r) => r._id));
 			await Promise.all(
-				rows.map(async (row) => {
-					this.outstanding.set(row._id, now);
+				chunks.map(async (ids) => {
+					ids.forEach((id) => this.outstanding.set(id, now));
+					const message: DeliverMessage = { lease, ids };
 					try {
-						await this.broker.sendToChannel(
-							DELIVER_CHANNEL,
-							{ id: row._id, lease: row.lease },
-							{ xaddMaxLen: STREAM_MAX_LEN },
-						);
+						await this.broker.sendToChannel(DELIVER_CHANNEL, message, {
+							xaddMaxLen: STREAM_MAX_LEN,
+						});
 					} catch {
-						this.outstanding.delete(row._id);
-						failed.push(row._id);
+						ids.forEach((id) => this.outstanding.delete(id));
+						failed.push(...ids);
 					}
 				}),
 			);
@@ -173,7 +179,6 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			this.logger.warn(
 				`Could not queue ${failed.length} webhook deliveries; the poller sends them again`,
 			);
-			const lease = rows.find((r) => r._id === failed[0])?.lease;
 			await this.storeUpdate(
 				{ _id: { $in: failed }, lease },
 				{ lease: null, due_at: iso(Date.now()) },

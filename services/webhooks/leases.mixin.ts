@@ -39,62 +39,76 @@ function heldBy(rows: Array<{ id: string; lease: string }>): Record<string, unkn
 	};
 }
 
+/** One row a message names. */
+interface RowRequest {
+	id: string;
+	lease: string;
+}
+
+/** Runs `many` over the flattened lists and hands each list its own slice of the answers. */
+function perList<I, O>(many: (items: I[]) => Promise<O[]>): (lists: I[][]) => Promise<O[][]> {
+	return async (lists) => {
+		const results = await many(lists.flat());
+		let at = 0;
+
+		return lists.map((list) => results.slice(at, (at += list.length)));
+	};
+}
+
 export const leasesMixin: Partial<ServiceSchema> = {
 	actions: {
-		/** The attempt of one due delivery, for the message holding its lease; null otherwise. */
+		/** The attempts a message's lease still holds: the claimable rows among its ids. */
 		claim: {
 			visibility: "public",
-			params: { id: "string", lease: "string" },
-			handler(ctx: Context<DeliverMessage>): Promise<Claim | null> {
-				return this.claims.add(ctx.params);
+			params: { lease: "string", ids: { type: "array", items: "string", max: 100 } },
+			async handler(ctx: Context<DeliverMessage>): Promise<Claim[]> {
+				const { lease, ids } = ctx.params;
+				const claims: Array<Claim | null> = await this.claims.add(
+					ids.map((id) => ({ id, lease })),
+				);
+
+				return claims.filter((c): c is Claim => c !== null);
 			},
 		},
 
-		/** Gives a lease back unused (no room for the endpoint), to be offered again after `delay_ms`. */
+		/** Gives leases back unused (no room for the endpoint), to be offered again after `delay_ms`. */
 		release: {
 			visibility: "public",
 			params: {
-				id: "string",
 				lease: "string",
+				ids: { type: "array", items: "string", max: 100 },
 				delay_ms: { type: "number", min: 0, max: 60_000 },
 			},
-			async handler(
-				ctx: Context<{ id: string; lease: string; delay_ms: number }>,
-			): Promise<void> {
-				const next = iso(Date.now() + ctx.params.delay_ms);
+			async handler(ctx: Context<DeliverMessage & { delay_ms: number }>): Promise<void> {
+				const { lease, ids, delay_ms } = ctx.params;
+				const next = iso(Date.now() + delay_ms);
 				await this.storeUpdate(
-					{ _id: ctx.params.id, lease: ctx.params.lease },
+					{ _id: { $in: ids }, lease },
 					{ lease: null, next_attempt_at: next, due_at: next },
 				);
-				this.inFlight.delete(ctx.params.id);
-				this.settled(ctx.params.id);
+				for (const id of ids) {
+					this.inFlight.delete(id);
+					this.settled(id);
+				}
 			},
 		},
 
-		/** Records one attempt's outcome and schedules what follows (next retry, dead, disable). */
+		/** Records attempts' outcomes and schedules what follows (next retry, dead, disable). */
 		complete: {
 			visibility: "public",
-			params: {
-				id: "string",
-				lease: "string",
-				state: "object",
-				result: "object",
-				webhook_id: "string",
-				organization_id: "string",
-				consecutive_failures: "number",
-			},
-			handler(ctx: Context<CompleteParams>): Promise<string> {
-				return this.completions.add(ctx.params);
+			params: { items: { type: "array", items: "object", max: 100 } },
+			handler(ctx: Context<{ items: CompleteParams[] }>): Promise<string[]> {
+				return this.completions.add(ctx.params.items);
 			},
 		},
 	},
 
 	methods: {
 		/**
-		 * Answers a batch of claims from one read: a claim holds when its message's lease is still
-		 * the row's and enough of it is left for a POST. In the common case nothing is written here.
+		 * Answers a batch of claims from one read: a row is claimed when the message's lease is
+		 * still the row's and enough of it is left for a POST. Usually nothing is written here.
 		 */
-		async claimMany(requests: DeliverMessage[]): Promise<Array<Claim | null>> {
+		async claimMany(requests: RowRequest[]): Promise<Array<Claim | null>> {
 			const now = Date.now();
 			const docs: StoredDoc[] = await this.storeFind({
 				_id: { $in: [...new Set(requests.map((r) => r.id))] },
@@ -289,9 +303,11 @@ export const leasesMixin: Partial<ServiceSchema> = {
 	created() {
 		/** Deliveries claimed and not yet settled, by id: a second claim of one is refused. */
 		this.inFlight = new Map<string, number>();
-		this.claims = new Batcher<DeliverMessage, Claim | null>((requests) =>
-			this.claimMany(requests),
+		this.claims = new Batcher<RowRequest[], Array<Claim | null>>(
+			perList((rows: RowRequest[]) => this.claimMany(rows)),
 		);
-		this.completions = new Batcher<CompleteParams, string>((items) => this.completeMany(items));
+		this.completions = new Batcher<CompleteParams[], string[]>(
+			perList((items: CompleteParams[]) => this.completeMany(items)),
+		);
 	},
 };
