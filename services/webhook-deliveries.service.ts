@@ -74,7 +74,7 @@ const WebhookDeliveriesService: ServiceSchema = {
 				}
 				await this.assertEndpointActive(ctx, current.webhook_id as string);
 				const now = iso(Date.now());
-				// Not while an attempt is in flight (leased) or on its way (queued).
+				// Not while a lease is out (a message on its way, or an attempt in flight).
 				const changed = await this.storeUpdate(
 					{ _id: current._id, version: current.version, lease: null },
 					this.restartSet(now),

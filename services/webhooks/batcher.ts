@@ -43,3 +43,15 @@ export class Batcher<I, O> {
 		this.running = false;
 	}
 }
+
+/** Runs `many` over the flattened lists and hands each list its own slice of the answers. */
+export function perList<I, O>(
+	many: (items: I[]) => Promise<O[]>,
+): (lists: I[][]) => Promise<O[][]> {
+	return async (lists) => {
+		const results = await many(lists.flat());
+		let at = 0;
+
+		return lists.map((list) => results.slice(at, (at += list.length)));
+	};
+}

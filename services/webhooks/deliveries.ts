@@ -70,6 +70,14 @@ export function iso(ms: number): string {
 	return new Date(ms).toISOString();
 }
 
+/** The compare-and-set clause of rows still held under their lease. */
+export function heldBy(rows: Array<{ id: string; lease: string }>): Record<string, unknown> {
+	return {
+		_id: { $in: rows.map((r) => r.id) },
+		$or: rows.map((r) => ({ _id: r.id, lease: r.lease })),
+	};
+}
+
 /** Rows the poller sends: due, and not leased (or the lease ran out). */
 export function dueQuery(now: string): Record<string, unknown> {
 	return { due_at: { $lt: now } };

@@ -7,11 +7,11 @@
  * recorded event (broadcast by the events service) starts a pass at once; a timer is the
  * backstop.
  *
- * Channels carry only nudges, and never more at once than the workers can take in (the
- * in-process adapter drops what overflows its queue): rows beyond that wait, ready, for the
- * poller. The poller also finds due retries, messages lost with a node (their `queued` mark
- * expires) and leases of workers killed mid-POST (their lease expires): the store decides what
- * is due, never the channel.
+ * Channels carry only "deliver these rows under this lease" messages, never more rows at once
+ * than the workers can take in (the in-process adapter drops what overflows its queue): rows
+ * beyond that wait, due, for the poller. The poller also finds due retries and rows whose lease
+ * ran out (a message lost with a node, a worker killed mid-POST): the store decides what is due,
+ * never the channel.
  */
 import type { ServiceSchema } from "moleculer";
 import type { StoredDoc } from "../../mixins/db.mixin";
@@ -48,11 +48,12 @@ const SEND_BACKOFF_MS = 2000;
 const CURSOR_ID = "fan-out-cursor";
 
 /**
- * Messages on their way at once. In-process, a node's channel handles 100 and queues up to
- * 1,000 (the broker's bulkhead) before dropping; a Redis stream holds far more.
+ * Rows on their way at once. In-process, a node's channel handles 100 messages (of up to
+ * MESSAGE_ROWS rows) and queues 1,000 more (the broker's bulkhead) before dropping; a Redis
+ * stream holds far more.
  */
 function maxOutstanding(): number {
-	return config().channelsUrl ? 10_000 : 1000;
+	return config().channelsUrl ? 20_000 : 2000;
 }
 
 export const dispatchMixin: Partial<ServiceSchema> = {
@@ -214,7 +215,8 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 		pruneOutstanding(): void {
 			const oldest = Date.now() - LEASE_MS;
 			for (const [id, at] of this.outstanding) if (at < oldest) this.outstanding.delete(id);
-			for (const [id, at] of this.inFlight) if (at < oldest) this.inFlight.delete(id);
+			for (const [id, claim] of this.inFlight)
+				if (claim.at < oldest) this.inFlight.delete(id);
 		},
 	},
 

@@ -7,15 +7,16 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { StoredDoc } from "../../mixins/db.mixin";
+import type { DomainEvent } from "../../mixins/events.mixin";
 import { systemAuth } from "../../models/context";
 import { OPEN_STATUSES } from "../../models/webhook";
 import type { ResolvedEndpoint } from "../webhooks.service";
-import { Batcher } from "./batcher";
-import type { DomainEvent } from "../../mixins/events.mixin";
+import { Batcher, perList } from "./batcher";
 import {
 	type Claim,
 	CLAIM_MIN_REMAINING_MS,
 	type DeliverMessage,
+	heldBy,
 	iso,
 	payloadOf,
 } from "./deliveries";
@@ -31,28 +32,10 @@ interface CompleteParams {
 	consecutive_failures: number;
 }
 
-/** The compare-and-set clause of rows still held under their lease. */
-function heldBy(rows: Array<{ id: string; lease: string }>): Record<string, unknown> {
-	return {
-		_id: { $in: rows.map((r) => r.id) },
-		$or: rows.map((r) => ({ _id: r.id, lease: r.lease })),
-	};
-}
-
 /** One row a message names. */
 interface RowRequest {
 	id: string;
 	lease: string;
-}
-
-/** Runs `many` over the flattened lists and hands each list its own slice of the answers. */
-function perList<I, O>(many: (items: I[]) => Promise<O[]>): (lists: I[][]) => Promise<O[][]> {
-	return async (lists) => {
-		const results = await many(lists.flat());
-		let at = 0;
-
-		return lists.map((list) => results.slice(at, (at += list.length)));
-	};
 }
 
 export const leasesMixin: Partial<ServiceSchema> = {
@@ -119,9 +102,9 @@ export const leasesMixin: Partial<ServiceSchema> = {
 				const ok =
 					doc?.lease === r.lease &&
 					OPEN_STATUSES.includes(doc.status as never) &&
-					!this.inFlight.has(r.id);
-				// Each row goes to one request only, even if the same message came twice.
-				if (ok) this.inFlight.set(r.id, now);
+					this.inFlight.get(r.id)?.lease !== r.lease;
+				// One claim per lease, even if the same message came twice.
+				if (ok) this.inFlight.set(r.id, { lease: r.lease, at: now });
 
 				return ok ? (doc as StoredDoc) : undefined;
 			});
@@ -301,8 +284,8 @@ export const leasesMixin: Partial<ServiceSchema> = {
 	},
 
 	created() {
-		/** Deliveries claimed and not yet settled, by id: a second claim of one is refused. */
-		this.inFlight = new Map<string, number>();
+		/** Deliveries claimed and not yet settled, by id: a second claim under one lease is refused. */
+		this.inFlight = new Map<string, { lease: string; at: number }>();
 		this.claims = new Batcher<RowRequest[], Array<Claim | null>>(
 			perList((rows: RowRequest[]) => this.claimMany(rows)),
 		);
