@@ -5,8 +5,15 @@
  */
 import os from "node:os";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
-import type { BrokerOptions, Middleware } from "moleculer";
+import type { BrokerOptions, GenericObject, MetricsReporterOptions, Middleware } from "moleculer";
+import pino from "pino";
 import { type Config, config } from "./models/config";
+import { registerMetrics } from "./mixins/metrics";
+import { PrometheusReporter } from "./mixins/prometheus-reporter";
+import ErrorReporterMiddleware from "./mixins/error-reporter.middleware";
+import ShutdownMiddleware from "./mixins/shutdown.middleware";
+import SlowActionsMiddleware from "./mixins/slow-actions.middleware";
+import { tracingOptions } from "./mixins/tracing";
 
 /** Channel messages one node handles at once (the adapters' default, 1, caps a node near 650/s). */
 export const CHANNEL_MAX_IN_FLIGHT = 100;
@@ -51,10 +58,21 @@ function channelsMiddleware(settings: Config): Middleware {
 	return ChannelsMiddleware(options) as unknown as Middleware;
 }
 
-export function brokerOptions(settings: Config = config()): BrokerOptions {
+export interface NodeOptions {
+	/** Command-line tools keep stdout for their result and log to stderr. */
+	logToStderr?: boolean;
+	/** moleculer-repl's custom commands, for a node that opens the REPL. */
+	replCommands?: GenericObject[];
+}
+
+function nodeIdOf(settings: Config): string {
+	return settings.nodeId ?? `${os.hostname()}-${process.pid}`;
+}
+
+export function brokerOptions(settings: Config = config(), node: NodeOptions = {}): BrokerOptions {
 	return {
 		namespace: settings.namespace,
-		nodeID: settings.nodeId ?? `${os.hostname()}-${process.pid}`,
+		nodeID: nodeIdOf(settings),
 		transporter: settings.transporter ?? null,
 		cacher:
 			settings.cacher === "memory"
@@ -84,6 +102,7 @@ export function brokerOptions(settings: Config = config()): BrokerOptions {
 							censor: "[redacted]",
 						},
 					},
+					destination: node.logToStderr ? pino.destination(2) : null,
 				},
 			},
 		},
@@ -115,16 +134,45 @@ export function brokerOptions(settings: Config = config()): BrokerOptions {
 		heartbeatInterval: 5,
 		heartbeatTimeout: 15,
 		// In-flight requests get this long to finish on SIGTERM before the node stops.
-		tracking: { enabled: true, shutdownTimeout: 10_000 },
+		tracking: { enabled: true, shutdownTimeout: settings.shutdownTimeoutMs },
 		registry: { strategy: "RoundRobin", preferLocal: true },
 		validator: true,
 		errorHandler: undefined,
 
-		middlewares: [channelsMiddleware(settings)],
+		// The registry always counts (the REPL reads it); METRICS_PORT=0 only turns off /metrics.
+		metrics: {
+			enabled: true,
+			collectProcessMetrics: true,
+			reporter: settings.metricsPort === 0 ? null : prometheusReporter(settings),
+		},
+		tracing: tracingOptions(settings),
 
-		metrics: { enabled: false },
-		tracing: { enabled: false },
+		middlewares: [
+			ShutdownMiddleware,
+			SlowActionsMiddleware(settings.slowActionMs),
+			ErrorReporterMiddleware({ dsn: settings.sentryDsn, environment: settings.nodeEnv }),
+			channelsMiddleware(settings),
+		],
+		created: registerMetrics,
+		replCommands: node.replCommands ?? null,
+		replDelimiter: "mantis $",
 	};
+}
+
+/** `/metrics` on METRICS_PORT, every sample labelled with the namespace and node. */
+function prometheusReporter(settings: Config): MetricsReporterOptions {
+	const reporter = new PrometheusReporter({
+		port: settings.metricsPort,
+		host: settings.host,
+		path: "/metrics",
+		// Command lines, addresses and user names say nothing about health and need not leave.
+		excludes: ["process.arguments", "os.network.*", "os.user.*"],
+		defaultLabels: () => ({ namespace: settings.namespace, node_id: nodeIdOf(settings) }),
+	});
+
+	// Moleculer also takes a reporter instance (its resolver checks the class), though its
+	// typings list only names and option objects.
+	return reporter as unknown as MetricsReporterOptions;
 }
 
 export default brokerOptions;

@@ -4,10 +4,12 @@
  * with the same `created_at`, which the id tie-breaker keeps in a stable order.
  */
 import type { ServiceSchema } from "moleculer";
+import { config } from "../models/config";
 import type { RestContext } from "../models/context";
 import { type ErrorDetail, toApiError, validationError } from "../models/errors";
 
-export const BULK_MAX_ITEMS = 1000;
+/** Most items one bulk request carries (BULK_MAX_ITEMS; the contract's default is 1,000). */
+export const BULK_MAX_ITEMS = config().bulkMaxItems;
 
 export interface BulkItemResult {
 	index: number;

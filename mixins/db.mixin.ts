@@ -10,6 +10,7 @@ import MongoAdapter from "moleculer-db-adapter-mongo";
 import type { ServiceSchema } from "moleculer";
 import { config } from "../models/config";
 import { ApiError } from "../models/errors";
+import { readCache } from "./resource/cache";
 import type { SortSpec, StoreQuery } from "./resource/query";
 
 export interface StoreOptions {
@@ -89,6 +90,52 @@ function releaseLock(file: string): void {
 	}
 }
 
+/** NeDB's order of scalar values (its `compareThings`): undefined, null, numbers, strings, booleans. */
+function scalarRank(value: unknown): number {
+	if (value === undefined) return 0;
+	if (value === null) return 1;
+	switch (typeof value) {
+		case "number":
+			return 2;
+		case "string":
+			return 3;
+		case "boolean":
+			return 4;
+		default:
+			return 5;
+	}
+}
+
+/**
+ * Sorts NeDB results in place, as NeDB would, when every sort value is a scalar; false when one
+ * is not (NeDB then sorts itself). NeDB's own sort re-parses each field path on every comparison,
+ * which was most of the CPU of listing a page.
+ */
+function sortScalars(docs: StoredDoc[], sort: SortSpec): boolean {
+	for (const doc of docs)
+		for (const [field] of sort) if (scalarRank(doc[field]) > 4) return false;
+	docs.sort((a, b) => {
+		for (const [field, direction] of sort) {
+			const x = a[field] as number | string | boolean | null | undefined;
+			const y = b[field] as typeof x;
+			const rank = scalarRank(x) - scalarRank(y);
+			const order =
+				rank !== 0
+					? rank
+					: x === y || x == null
+						? 0
+						: (x as string) < (y as string)
+							? -1
+							: 1;
+			if (order !== 0) return order * direction;
+		}
+
+		return 0;
+	});
+
+	return true;
+}
+
 /** moleculer-db's sort form: `["-created_at", "_id"]`. */
 function sortList(sort: SortSpec | undefined): string[] | undefined {
 	return sort?.map(([field, dir]) => (dir === 1 ? field : `-${field}`));
@@ -123,7 +170,19 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 		},
 
 		methods: {
-			storeFind(query: StoreQuery, opts: FindOptions = {}): Promise<StoredDoc[]> {
+			async storeFind(query: StoreQuery, opts: FindOptions = {}): Promise<StoredDoc[]> {
+				if (!mongo && opts.sort?.length) {
+					const docs: StoredDoc[] = await this.adapter.db.findAsync(query);
+					if (sortScalars(docs, opts.sort)) {
+						const skip = opts.skip ?? 0;
+
+						return docs.slice(
+							skip,
+							opts.limit === undefined ? undefined : skip + opts.limit,
+						);
+					}
+				}
+
 				return this.adapter.find({
 					query,
 					sort: sortList(opts.sort),
@@ -143,7 +202,10 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 
 			async storeInsert(doc: StoredDoc): Promise<StoredDoc> {
 				try {
-					return await this.adapter.insert(doc);
+					const stored = await this.adapter.insert(doc);
+					await this.invalidateReads(doc.organization_id);
+
+					return stored;
 				} catch (err) {
 					// A unique index (MongoDB, or NeDB's on `_id`) caught a race the service's own check could not.
 					const e = err as { code?: number; errorType?: string };
@@ -157,7 +219,11 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 			async storeInsertMany(docs: StoredDoc[]): Promise<StoredDoc[]> {
 				if (docs.length === 0) return [];
 				try {
-					return await this.adapter.insertMany(docs);
+					const stored = await this.adapter.insertMany(docs);
+					const orgs = new Set(docs.map((d) => d.organization_id));
+					await this.invalidateReads(orgs.size === 1 ? [...orgs][0] : undefined);
+
+					return stored;
 				} catch (err) {
 					const e = err as { code?: number; errorType?: string };
 					if (e.code === 11000 || e.errorType === "uniqueViolated")
@@ -167,7 +233,7 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 			},
 
 			/** Applies `$set` (with `$inc` and `$unset`) to the documents matching `query`; returns how many changed. */
-			storeUpdate(
+			async storeUpdate(
 				query: StoreQuery,
 				set: Record<string, unknown>,
 				more: { inc?: Record<string, number>; unset?: string[] } = {},
@@ -176,12 +242,37 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 				if (more.inc) update.$inc = more.inc;
 				if (more.unset)
 					update.$unset = Object.fromEntries(more.unset.map((f) => [f, true]));
+				const count: number = await this.adapter.updateMany(query, update);
+				if (count) await this.invalidateReads(query.organization_id);
 
-				return this.adapter.updateMany(query, update);
+				return count;
 			},
 
-			storeRemove(query: StoreQuery): Promise<number> {
-				return this.adapter.removeMany(query);
+			/**
+			 * Applies a raw update document (`$inc`, `$set`, `$max`) to the one document matching
+			 * `query`, creating it when none does: counters and rollups, never client data.
+			 */
+			async storeUpsert(query: StoreQuery, update: Record<string, unknown>): Promise<void> {
+				if (mongo) await this.adapter.collection.updateOne(query, update, { upsert: true });
+				else await this.adapter.db.updateAsync(query, update, { upsert: true });
+				await this.invalidateReads(query.organization_id);
+			},
+
+			async storeRemove(query: StoreQuery): Promise<number> {
+				const count: number = await this.adapter.removeMany(query);
+				if (count) await this.invalidateReads(query.organization_id);
+
+				return count;
+			},
+
+			/**
+			 * Cached reads of this service for the organization (all of them when the write named
+			 * none) are unreachable once this returns, on every node: a write is acknowledged after.
+			 */
+			invalidateReads(org: unknown): Promise<void> {
+				const cache = readCache(this.broker, settings.cacheTtlSeconds);
+
+				return cache.invalidate(typeof org === "string" ? org : undefined, this.name);
 			},
 		},
 

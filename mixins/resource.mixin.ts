@@ -6,7 +6,7 @@
  */
 import crypto from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
-import type { Auth, Meta, RestContext } from "../models/context";
+import type { Auth, Meta, RestContext, RestParams } from "../models/context";
 import type { EntityDefinition, RefField } from "../models/entity";
 import {
 	ApiError,
@@ -15,11 +15,14 @@ import {
 	preconditionFailed,
 	validationError,
 } from "../models/errors";
+import { config } from "../models/config";
 import { type IndexSpec, type StoredDoc, storeMixin } from "./db.mixin";
 import { EventsMixin } from "./events.mixin";
 import { type Body, bodyChecker } from "./resource/body";
+import { readCache } from "./resource/cache";
 import { KeyedLock } from "./resource/keyed-lock";
 import {
+	combineClauses,
 	encodeCursor,
 	keysetAfter,
 	type ListQuery,
@@ -39,6 +42,8 @@ export interface ResourceOptions {
 	indexes?: IndexSpec[];
 	/** See `StoreOptions.scopeIndex`. */
 	scopeIndex?: boolean;
+	/** The event a create records, when the catalogue names it otherwise (`document.uploaded`). */
+	createdEvent?: string;
 }
 
 export interface Pagination {
@@ -72,8 +77,11 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 	const uniqueFields = Object.entries(entity.fields)
 		.filter(([, f]) => f.unique)
 		.map(([n]) => n);
+	// Filterable refs and enums are indexed too: they are what lists are filtered by.
 	const indexes = Object.entries(entity.fields)
-		.filter(([, f]) => f.index || f.unique || (f.type === "ref" && f.filter))
+		.filter(
+			([, f]) => f.index || f.unique || ((f.type === "ref" || f.type === "enum") && f.filter),
+		)
 		.map(([n]) => n);
 	const locks = new KeyedLock();
 
@@ -93,26 +101,14 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			list: {
 				scope: `${scope}:read`,
 				handler(ctx: RestContext): Promise<Page> {
-					return this.listResources(ctx);
+					return this.cachedRead(ctx, "list", () => this.listResources(ctx));
 				},
 			},
 
 			get: {
 				scope: `${scope}:read`,
-				async handler(ctx: RestContext): Promise<Output> {
-					const details: ErrorDetail[] = [];
-					const view = parseView(entity, ctx.params.query ?? {}, details);
-					const unknown = Object.keys(ctx.params.query ?? {}).filter(
-						(k) => k !== "fields" && k !== "include",
-					);
-					unknown.forEach((k) =>
-						details.push({ field: k, message: "is not a parameter of this resource" }),
-					);
-					if (details.length) throw validationError(details);
-					const doc = await this.loadScoped(ctx, ctx.params.params?.id);
-					const [out] = await this.present(ctx, [doc], view);
-
-					return out;
+				handler(ctx: RestContext): Promise<Output> {
+					return this.cachedRead(ctx, "get", () => this.getResource(ctx));
 				},
 			},
 
@@ -144,25 +140,29 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 					field: "string",
 					values: { type: "array", items: "string", max: FIND_MANY_MAX },
 				},
-				async handler(
+				handler(
 					ctx: Context<{ field: string; values: string[] }, Meta>,
 				): Promise<Output[]> {
 					const { field, values } = ctx.params;
 					if (field !== "id" && !(field in entity.fields))
 						throw validationError([{ field: "field", message: "unknown" }]);
-					const org = this.orgOf(ctx);
-					// The organization is checked on the rows found, not in the query: given an equality on
-					// `organization_id`, NeDB would scan every row of the organization instead of using
-					// the index of `field`. The values are ids of the caller's own rows, so few are dropped.
-					const query = { [field === "id" ? "_id" : field]: { $in: values } };
-					const docs: StoredDoc[] = await this.storeFind(query, {
-						limit: FIND_MANY_MAX,
-						sort: [["_id", 1]],
-					});
 
-					return docs
-						.filter((d) => d.organization_id === org)
-						.map((d) => this.toOutput(d));
+					return this.cachedRead(ctx, "findMany", async () => {
+						const org = this.orgOf(ctx);
+						// The organization is checked on the rows found, not in the query: given an
+						// equality on `organization_id`, NeDB would scan every row of the organization
+						// instead of using the index of `field`. The values are ids of the caller's own
+						// rows, so few are dropped.
+						const query = { [field === "id" ? "_id" : field]: { $in: values } };
+						const docs: StoredDoc[] = await this.storeFind(query, {
+							limit: FIND_MANY_MAX,
+							sort: [["_id", 1]],
+						});
+
+						return docs
+							.filter((d) => d.organization_id === org)
+							.map((d) => this.toOutput(d));
+					});
 				},
 			},
 		},
@@ -182,6 +182,14 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			async beforeRemove(_ctx: RestContext, _current: StoredDoc): Promise<void> {
 				// nothing to check by default
 			},
+			/** Runs after an update is stored and its events recorded (workflow events, rollups). */
+			async afterUpdate(
+				_ctx: RestContext,
+				_previous: StoredDoc,
+				_out: Output,
+			): Promise<void> {
+				// nothing to follow up by default
+			},
 
 			/** One create: validate, check references, domain rules, insert, event. */
 			async createOne(ctx: RestContext, body: unknown, now?: string): Promise<Output> {
@@ -190,7 +198,7 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				const prepared: Body = await this.beforeCreate(ctx, doc);
 				const stored = await this.insertUnique(ctx, prepared, now);
 				const out = this.toOutput(stored);
-				await this.publishEvent(ctx, `${entity.name}.created`, out);
+				await this.publishEvent(ctx, options.createdEvent ?? `${entity.name}.created`, out);
 
 				return out;
 			},
@@ -219,6 +227,53 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				await this.publishEvent(ctx, `${entity.name}.deleted`, this.toOutput(current));
 
 				return { id: current._id, deleted: true };
+			},
+
+			async getResource(ctx: RestContext): Promise<Output> {
+				const details: ErrorDetail[] = [];
+				const view = parseView(entity, ctx.params.query ?? {}, details);
+				const unknown = Object.keys(ctx.params.query ?? {}).filter(
+					(k) => k !== "fields" && k !== "include",
+				);
+				unknown.forEach((k) =>
+					details.push({ field: k, message: "is not a parameter of this resource" }),
+				);
+				if (details.length) throw validationError(details);
+				const doc = await this.loadScoped(ctx, ctx.params.params?.id);
+				const [out] = await this.present(ctx, [doc], view);
+
+				return out;
+			},
+
+			/**
+			 * A read through the cache (mixins/resource/cache.ts): keyed by the organization, the
+			 * generations of this collection and of those it embeds, the caller's scopes and
+			 * everything asked (ids, filters, `fields`, `include`), so no caller sees what
+			 * another could not.
+			 */
+			cachedRead<T>(
+				ctx: Context<RestParams | Record<string, unknown>, Meta>,
+				action: string,
+				load: () => Promise<T>,
+			): Promise<T> {
+				const include = (ctx.params as RestParams).query?.include;
+				const embeds =
+					typeof include === "string"
+						? include
+								.split(",")
+								.map((name) => entity.relations?.[name.trim()]?.service)
+								.filter((service): service is string => Boolean(service))
+						: [];
+				const read = {
+					org: this.orgOf(ctx),
+					collection: this.name as string,
+					embeds,
+					// The caller's scopes too: a hook may show more to some callers than to others.
+					what: `${action}:${ctx.meta.auth?.scopes.join(",")}:${JSON.stringify(ctx.params)}`,
+					fresh: ctx.meta.$cache === false,
+				};
+
+				return readCache(this.broker, config().cacheTtlSeconds).read(read, load);
 			},
 
 			orgOf(ctx: Context<unknown, Meta>): string {
@@ -390,6 +445,7 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 						status: previous.status,
 					});
 				}
+				await this.afterUpdate(ctx, current, out);
 
 				return out;
 			},
@@ -445,7 +501,10 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				}
 				const forward = query.cursor.direction === "next";
 				const sort = forward ? query.sort : reverseSort(query.sort);
-				const filter = { $and: [query.filter, keysetAfter(sort, query.cursor.values)] };
+				const filter = combineClauses([
+					query.filter,
+					keysetAfter(sort, query.cursor.values),
+				]);
 				const docs: StoredDoc[] = await this.storeFind(filter, {
 					sort,
 					limit: query.limit + 1,

@@ -26,11 +26,29 @@ export interface Config {
 	metricsPort: number;
 	webhookAllowPrivate: boolean;
 	requestTimeoutMs: number;
+	headersTimeoutMs: number;
+	httpRequestTimeoutMs: number;
+	keepAliveTimeoutMs: number;
+	maxBodyBytes: number;
+	maxBulkBodyBytes: number;
+	bulkMaxItems: number;
+	anonymousRateLimitPerHour: number;
+	cacheTtlSeconds: number;
 	slowActionMs: number;
 	trustProxy: boolean;
 	publicUrl: string | undefined;
 	sentryDsn: string | undefined;
+	tracingExporter: TracingExporter;
+	tracingUrl: string;
+	shutdownTimeoutMs: number;
+	schedulerIntervalMs: number;
+	documentSigningKey: string | undefined;
+	socketConnectionsPerCredential: number;
+	socketMessagesPerSecond: number;
 }
+
+/** Where finished trace spans go: nowhere, the log, or a Zipkin-format collector. */
+export type TracingExporter = "none" | "console" | "zipkin";
 
 /** A configuration value that cannot be used; start-up prints the message and exits. */
 export class ConfigError extends Error {
@@ -220,6 +238,48 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 		description: "broker request timeout; a call still running then is 503",
 		parse: integer(10000, 100, 600000),
 	},
+	headersTimeoutMs: {
+		env: "HEADERS_TIMEOUT_MS",
+		description: "a client must have sent its request headers within this (slow-loris guard)",
+		parse: integer(10_000, 1000, 600_000),
+	},
+	httpRequestTimeoutMs: {
+		env: "HTTP_REQUEST_TIMEOUT_MS",
+		description: "a client must have sent its whole request (headers and body) within this",
+		parse: integer(60_000, 1000, 3_600_000),
+	},
+	keepAliveTimeoutMs: {
+		env: "KEEP_ALIVE_TIMEOUT_MS",
+		description: "an idle keep-alive connection is closed after this",
+		parse: integer(5000, 100, 600_000),
+	},
+	maxBodyBytes: {
+		env: "MAX_BODY_BYTES",
+		description: "largest JSON body on ordinary routes; larger is 413",
+		parse: integer(1024 * 1024, 1024, 1024 * 1024 * 1024),
+	},
+	maxBulkBodyBytes: {
+		env: "MAX_BULK_BODY_BYTES",
+		description: "largest body on bulk and import routes; larger is 413",
+		parse: integer(50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+	},
+	bulkMaxItems: {
+		env: "BULK_MAX_ITEMS",
+		description: "most items one bulk request may carry",
+		parse: integer(1000, 1, 100_000),
+	},
+	anonymousRateLimitPerHour: {
+		env: "ANONYMOUS_RATE_LIMIT_PER_HOUR",
+		description:
+			"requests per hour per client address without a valid credential (sign-in, refused requests)",
+		parse: integer(300, 1, 10_000_000),
+	},
+	cacheTtlSeconds: {
+		env: "CACHE_TTL_SECONDS",
+		description:
+			"how long read results stay in the cacher (writes invalidate them at once); 0 = off",
+		parse: integer(300, 0, 86_400),
+	},
 	slowActionMs: {
 		env: "SLOW_ACTION_MS",
 		description: "actions slower than this are logged at warn",
@@ -238,9 +298,52 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 	},
 	sentryDsn: {
 		env: "SENTRY_DSN",
-		description: "report 5xx errors to Sentry (scrubbed of credentials)",
+		description: "report internal (500) errors to Sentry, scrubbed of credentials",
 		sensitive: true,
 		parse: url(["http", "https"]),
+	},
+	tracingExporter: {
+		env: "TRACING_EXPORTER",
+		description:
+			"none, console (spans in the log) or zipkin (to TRACING_URL; Jaeger and Tempo accept it)",
+		parse: oneOf("none", ["none", "console", "zipkin"] as const),
+	},
+	tracingUrl: {
+		env: "TRACING_URL",
+		description: "base URL of the Zipkin-format span collector",
+		parse: (raw, name) => url(["http", "https"])(raw, name) ?? "http://127.0.0.1:9411",
+	},
+	shutdownTimeoutMs: {
+		env: "SHUTDOWN_TIMEOUT_MS",
+		description: "on SIGTERM, in-flight requests and deliveries get this long to finish",
+		parse: integer(10000, 0, 600000),
+	},
+	schedulerIntervalMs: {
+		env: "SCHEDULER_INTERVAL_MS",
+		description: "how often overdue invoices and expired quotes are looked for",
+		parse: integer(60_000, 100, 86_400_000),
+	},
+	documentSigningKey: {
+		env: "DOCUMENT_SIGNING_KEY",
+		description:
+			"secret (32+ characters) signing document share links; unset = generated once into DATA_DIR",
+		sensitive: true,
+		parse(raw, name) {
+			if (raw === undefined || raw === "") return undefined;
+			if (raw.length < 32) throw new ConfigError(name, "must be at least 32 characters");
+
+			return raw;
+		},
+	},
+	socketConnectionsPerCredential: {
+		env: "SOCKET_CONNECTIONS_PER_CREDENTIAL",
+		description: "socket.io connections one API key or session may hold open on one node",
+		parse: integer(50, 1, 100_000),
+	},
+	socketMessagesPerSecond: {
+		env: "SOCKET_MESSAGES_PER_SECOND",
+		description: "messages a socket may send per second; more are refused with RATE_LIMITED",
+		parse: integer(20, 1, 10_000),
 	},
 };
 

@@ -72,11 +72,16 @@ export function conflict(message: string, details: ErrorDetail[] = []): ApiError
 	return new ApiError("CONFLICT", message, { details });
 }
 
-export function invalidTransition(resource: string, from: string, to: string): ApiError {
+export function invalidTransition(
+	resource: string,
+	from: string,
+	to: string,
+	field = "status",
+): ApiError {
 	return new ApiError(
 		"INVALID_STATE_TRANSITION",
-		`A ${resource} cannot go from ${from} to ${to}`,
-		{ details: [{ field: "status", message: `not allowed from ${from}`, value: to }] },
+		`${/^[aeiou]/i.test(resource) ? "An" : "A"} ${resource} cannot go from ${from} to ${to}`,
+		{ details: [{ field, message: `not allowed from ${from}`, value: to }] },
 	);
 }
 

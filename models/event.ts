@@ -51,6 +51,7 @@ export const EVENT_TYPES = [
 	"invoice.voided",
 	"payment.created",
 	"payment.updated",
+	"payment.status_changed",
 	"payment.completed",
 	"payment.failed",
 	"product.created",

@@ -169,6 +169,8 @@ export const Member = defineEntity({
 			default: "active",
 			filter: true,
 		},
+		invitation_hash: { type: "string", readOnly: true, secret: true, index: true },
+		invitation_expires_at: { type: "datetime", readOnly: true },
 	},
 });
 export type MemberRecord = RecordOf<typeof Member>;

@@ -56,3 +56,11 @@ export function lineTotal(unitMinor: number, quantity: number, discount = 0): nu
 
 	return Number(rest * 2n >= MILLION ? whole + 1n : whole);
 }
+
+/** The entity field holding an ISO 4217 code (`currencyField` of entities with money). */
+export const CURRENCY_FIELD = {
+	type: "string",
+	pattern: /^[A-Z]{3}$/,
+	default: "USD",
+	filter: true,
+} as const;

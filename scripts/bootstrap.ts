@@ -39,7 +39,9 @@ async function main(): Promise<void> {
 	const settings = config();
 	const clustered = Boolean(settings.transporter);
 	const broker: ServiceBroker = createNode(
-		{ ...settings, logLevel: "warn" },
+		// stdout carries exactly one JSON line (contract): the transporter's warnings on disconnect
+		// would follow it. No /metrics: a running node may hold METRICS_PORT.
+		{ ...settings, logLevel: "error", metricsPort: 0 },
 		clustered ? [] : IDENTITY_SERVICES,
 	);
 	await broker.start();

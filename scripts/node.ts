@@ -6,7 +6,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
-import brokerOptions from "../moleculer.config";
+import brokerOptions, { type NodeOptions } from "../moleculer.config";
+import { ScopesMiddleware } from "../mixins/scopes.middleware";
 import { type Config, ConfigError } from "../models/config";
 
 export const SERVICES_DIR = path.resolve(__dirname, "..", "services");
@@ -20,9 +21,18 @@ export function availableServices(): string[] {
 		.sort();
 }
 
+/** Services that need the HTTP server of their node: the gateway and the socket service. */
+export const GATEWAY_SERVICES = ["api", "io"];
+
+/** Every service but the gateway's: what a data node of a cluster runs. */
+export function dataServices(): string[] {
+	return availableServices().filter((name) => !GATEWAY_SERVICES.includes(name));
+}
+
 export function createNode(
 	settings: Config,
 	services = settings.services ?? availableServices(),
+	node: NodeOptions = {},
 ): ServiceBroker {
 	const known = new Set(availableServices());
 	const unknown = services.filter((s) => !known.has(s));
@@ -32,7 +42,10 @@ export function createNode(
 			`names unknown services: ${unknown.join(", ")} (known: ${[...known].join(", ")})`,
 		);
 
-	const broker = new ServiceBroker(brokerOptions(settings));
+	const broker = new ServiceBroker(brokerOptions(settings, node));
+	// Registered after Moleculer's own middlewares, so it wraps them all: the scope is checked
+	// before hooks, validation or the cache see the call.
+	broker.middlewares.add(ScopesMiddleware);
 	for (const name of services) broker.loadService(path.join(SERVICES_DIR, `${name}.service.ts`));
 
 	return broker;

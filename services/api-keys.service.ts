@@ -9,7 +9,7 @@ import { resourceMixin } from "../mixins/resource.mixin";
 import type { Body } from "../mixins/resource/body";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Output } from "../mixins/resource/view";
-import type { Auth, Meta, RestContext } from "../models/context";
+import { type Auth, type Meta, type RestContext, systemAuth } from "../models/context";
 import { forbidden, unauthorized, validationError } from "../models/errors";
 import { ApiKey, PLAN_QUOTAS, type PlanName, scopesWithin } from "../models/identity";
 
@@ -47,21 +47,50 @@ const ApiKeysService: ServiceSchema = {
 	},
 
 	actions: {
+		/** A key switched off by `is_active: false` is revoked like a deleted one. */
+		update: {
+			scope: "api-keys:write",
+			async handler(ctx: RestContext): Promise<Output> {
+				const out: Output = await this.updateOne(
+					ctx,
+					ctx.params.params?.id,
+					ctx.params.body,
+				);
+				if (ctx.locals.revoking) await this.publishEvent(ctx, "api_key.revoked", out);
+
+				return out;
+			},
+		},
+
 		/** Revocation keeps the row (audit) and answers like a deletion. */
 		remove: {
 			scope: "api-keys:write",
 			async handler(ctx: RestContext): Promise<{ id: string; deleted: true }> {
 				const current = await this.loadScoped(ctx, ctx.params.params?.id);
 				this.checkIfMatch(ctx, current);
-				if (current.is_active) {
-					const out = await this.applyChanges(ctx, current, {
-						is_active: false,
-						revoked_at: new Date().toISOString(),
-					});
-					await this.publishEvent(ctx, "api_key.revoked", out);
-				}
+				if (current.is_active) await this.revokeKey(ctx, current);
 
 				return { id: current._id, deleted: true };
+			},
+		},
+
+		/** Revokes a key by id alone, whatever its organization: for operators (the REPL). */
+		revoke: {
+			visibility: "public",
+			params: { id: { type: "string", max: 100 } },
+			async handler(
+				ctx: Context<{ id: string }, Meta>,
+			): Promise<{ id: string; organization_id: string; revoked: boolean } | null> {
+				const doc: StoredDoc | undefined = await this.storeFindOne({ _id: ctx.params.id });
+				if (!doc) return null;
+				const organization_id = doc.organization_id as string;
+				await ctx.call(
+					"api-keys.remove",
+					{ params: { id: doc._id } },
+					{ meta: { auth: systemAuth(organization_id) } },
+				);
+
+				return { id: doc._id, organization_id, revoked: Boolean(doc.is_active) };
 			},
 		},
 
@@ -94,7 +123,38 @@ const ApiKeysService: ServiceSchema = {
 					api_key_id: doc._id,
 					rate_limit_per_hour:
 						(doc.rate_limit_per_hour as number | null) ?? PLAN_QUOTAS[org.plan],
+					expires_at: (doc.expires_at as string | null) ?? undefined,
 				};
+			},
+		},
+
+		/**
+		 * Revokes the active keys a user made in the caller's organization whose scopes exceed
+		 * `scopes` (the user's new role; none when the user left the organization).
+		 */
+		revokeExceeding: {
+			visibility: "public",
+			params: { user_id: "string", scopes: { type: "array", items: "string" } },
+			async handler(
+				ctx: RestContext & Context<{ user_id: string; scopes: string[] }, Meta>,
+			): Promise<number> {
+				const { user_id, scopes } = ctx.params as unknown as {
+					user_id: string;
+					scopes: string[];
+				};
+				const keys: StoredDoc[] = await this.storeFind({
+					organization_id: this.orgOf(ctx),
+					created_by: user_id,
+					is_active: true,
+				});
+				const exceeding = keys.filter((k) => {
+					const own = (k.scopes as string[]) ?? [];
+
+					return scopesWithin(scopes, own).length !== own.length;
+				});
+				for (const key of exceeding) await this.revokeKey(ctx, key);
+
+				return exceeding.length;
 			},
 		},
 
@@ -162,9 +222,20 @@ const ApiKeysService: ServiceSchema = {
 				if (allowed.length !== (changes.scopes as string[]).length)
 					throw forbidden("A key cannot gain scopes its editor lacks");
 			}
-			if (changes.is_active === false) changes.revoked_at = new Date().toISOString();
+			if (changes.is_active === false && current.is_active) {
+				changes.revoked_at = new Date().toISOString();
+				ctx.locals.revoking = true;
+			}
 
 			return changes;
+		},
+
+		async revokeKey(ctx: RestContext, current: StoredDoc): Promise<void> {
+			const out = await this.applyChanges(ctx, current, {
+				is_active: false,
+				revoked_at: new Date().toISOString(),
+			});
+			await this.publishEvent(ctx, "api_key.revoked", out);
 		},
 
 		/** Records use at most once a minute per key: a write per request would cost every request. */
@@ -172,7 +243,8 @@ const ApiKeysService: ServiceSchema = {
 			const now = Date.now();
 			const last = typeof doc.last_used_at === "string" ? Date.parse(doc.last_used_at) : 0;
 			if (now - last < LAST_USED_RESOLUTION_MS) return;
-			this.storeUpdate({ _id: doc._id }, { last_used_at: new Date(now).toISOString() }).catch(
+			const query = { _id: doc._id, organization_id: doc.organization_id };
+			this.storeUpdate(query, { last_used_at: new Date(now).toISOString() }).catch(
 				(err: Error) =>
 					this.logger.warn(
 						`Could not record last use of API key ${doc._id}: ${err.message}`,

@@ -4,17 +4,33 @@
  * the domain services behind it.
  */
 import crypto from "node:crypto";
+import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Context, ServiceSchema } from "moleculer";
+import { Readable } from "node:stream";
+import type { Context, ServiceMethods, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
+import serveStatic from "serve-static";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
-import { ApiError, forbidden, notFound } from "../models/errors";
-import { hasScope } from "../models/identity";
+import { ApiError, notFound } from "../models/errors";
+import { HttpDrainMixin } from "../mixins/http-drain.mixin";
+import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
+import { clientAddressOf } from "./api/client-address";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
-import { aliases, methodsOf, routeOf } from "./api/routes";
+import {
+	claimFromRequest,
+	type IdempotentHttpRequest,
+	keepResponse,
+	releaseFromRequest,
+	sendReplay,
+} from "./api/idempotency";
+import { oauthRoutes } from "./api/oauth-route";
+import { buildOpenApi } from "./api/openapi";
+import { hasRateLimitHeaders, limitRequest } from "./api/rate-limit";
+import { closeSharedRedis, sharedRedis } from "./api/redis";
+import { aliases, type BodyKind, costOf, methodsOf, routeOf } from "./api/routes";
 
 /** Version reported in every envelope's `meta`. */
 export const API_VERSION = "1.0.0";
@@ -22,10 +38,13 @@ export const API_VERSION = "1.0.0";
 /** A client's own `X-Request-Id` is kept when it is this tame; otherwise we make one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Largest JSON body on ordinary routes (contract: 1 MB, larger is 413). */
-const JSON_LIMIT = "1mb";
+/** The services every request path needs; `/ready` is 503 until each one answers. */
+const READY_SERVICES = [
+	...["organizations", "users", "members", "api-keys", "tokens", "sessions", "oauth"],
+	...["customers", "events"],
+];
 
-type Req = IncomingMessage & {
+type Req = IdempotentHttpRequest & {
 	$ctx: Context<RestParams, Meta>;
 	$params: RestParams;
 	$action?: { name: string; scope?: string | false };
@@ -35,11 +54,19 @@ type Req = IncomingMessage & {
 };
 type Res = ServerResponse;
 
+/**
+ * Request ids are unique, not secret: a random prefix per process and a counter, which costs
+ * nothing per request (random bytes for each would be a measurable share of a cached GET).
+ */
+const REQUEST_ID_PREFIX = `req_${crypto.randomBytes(6).toString("base64url")}`;
+let requestCounter = 0;
+
 function requestIdOf(req: IncomingMessage): string {
 	const given = req.headers["x-request-id"];
 	if (typeof given === "string" && REQUEST_ID.test(given)) return given;
+	requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
 
-	return `req_${crypto.randomBytes(12).toString("base64url")}`;
+	return `${REQUEST_ID_PREFIX}${requestCounter.toString(36)}`;
 }
 
 function hasBody(req: IncomingMessage): boolean {
@@ -54,56 +81,103 @@ function isJson(req: IncomingMessage): boolean {
 	return type === "application/json" || type.endsWith("+json");
 }
 
+function isApiPath(req: Req): boolean {
+	return (req.originalUrl ?? req.url ?? "").startsWith("/v1/");
+}
+
+/** The largest body of each kind of `/v1` route (contract: 1 MB; bulk and import 50 MB). */
+function jsonLimit(kind: BodyKind): number {
+	return kind === "large" ? config().maxBulkBodyBytes : config().maxBodyBytes;
+}
+
+/**
+ * One `/v1` gateway route per kind of body: parsed JSON up to 1 MB, parsed JSON up to 50 MB
+ * (bulk), or raw streams read by the action (uploads, imports; limit per route).
+ */
+function v1Route(kind: BodyKind) {
+	return {
+		// Several routes share `/v1`; moleculer-web tells them apart by name only.
+		name: `v1-${kind}`,
+		path: "/v1",
+		mappingPolicy: "restrict",
+		autoAliases: false,
+		mergeParams: false,
+		bodyParsers: kind === "raw" ? false : { json: { limit: jsonLimit(kind), strict: true } },
+		aliases: aliases(kind),
+		// Client errors are the client's; they are logged at debug, never at error.
+		logging: true,
+		// Raw bodies stream for as long as they take. Otherwise an action's own `timeout` applies (a
+		// webhook test waits for its receiver), else the broker's requestTimeout (REQUEST_TIMEOUT_MS).
+		callOptions: kind === "raw" ? { timeout: 0 } : {},
+		onBeforeCall(
+			this: ApiThis,
+			ctx: Context<RestParams, Meta>,
+			_route: unknown,
+			req: Req,
+			res: Res,
+		) {
+			return this.guard(ctx, req, res);
+		},
+		async onAfterCall(
+			this: ApiThis,
+			ctx: Context<RestParams, Meta>,
+			_route: unknown,
+			req: Req,
+			res: Res,
+			data: unknown,
+		) {
+			const body = this.envelope(ctx, req, res, data);
+			if (!(body instanceof Readable)) await keepResponse(ctx, req, res, body);
+
+			return body;
+		},
+		onError(this: ApiThis, req: Req, res: Res, err: unknown) {
+			this.sendApiError(req, res, err);
+		},
+	};
+}
+
 const ApiService: ServiceSchema = {
 	name: "api",
-	mixins: [ApiGateway],
+	// The first mixin wins a conflict: ours retune moleculer-web's `rest` action (span names).
+	mixins: [HttpMetricsMixin, HttpDrainMixin, ApiGateway],
 
 	settings: {
 		port: config().port,
 		ip: config().host,
 		// Routes are declared one by one in api/routes.ts; nothing is exposed by action name.
 		routes: [
+			// OAuth and /.well-known: form bodies and RFC 6749 errors (services/api/oauth-route.ts).
+			...oauthRoutes(),
+			v1Route("raw"),
+			v1Route("large"),
+			v1Route("json"),
 			{
-				path: "/v1",
+				path: "/",
 				mappingPolicy: "restrict",
 				autoAliases: false,
-				mergeParams: false,
-				bodyParsers: { json: { limit: JSON_LIMIT, strict: true } },
-				aliases: aliases(),
-				// Client errors are the client's; they are logged at debug, never at error.
-				logging: true,
-				// No call timeout here: an action's own `timeout` (a webhook test waits for its receiver)
-				// applies, else the broker's requestTimeout (REQUEST_TIMEOUT_MS).
-				onBeforeCall(
-					this: ApiThis,
-					ctx: Context<RestParams, Meta>,
-					_route: unknown,
-					req: Req,
-				) {
-					return this.guard(ctx, req);
-				},
-				onAfterCall(
-					this: ApiThis,
-					ctx: Context<RestParams, Meta>,
-					_route: unknown,
-					req: Req,
-					res: Res,
-					data: unknown,
-				) {
-					return this.envelope(ctx, req, res, data);
+				aliases: {
+					"GET health": "api.health",
+					"GET ready": "api.ready",
+					"GET openapi.json": "api.openapi",
 				},
 				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
 					this.sendApiError(req, res, err);
 				},
 			},
 			{
-				path: "/",
+				// The API reference UI, served from node_modules (no CDN); its page is public/docs/.
+				path: "/docs",
+				use: [
+					serveStatic(path.resolve(__dirname, "..", "public", "docs"), {
+						index: "index.html",
+					}),
+					serveStatic(path.dirname(require.resolve("swagger-ui-dist/package.json")), {
+						index: false,
+					}),
+				],
 				mappingPolicy: "restrict",
 				autoAliases: false,
-				aliases: { "GET health": "api.health", "GET ready": "api.ready" },
-				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
-					this.sendApiError(req, res, err);
-				},
 			},
 		],
 		assets: { folder: "public", options: { index: "index.html", dotfiles: "ignore" } },
@@ -113,24 +187,39 @@ const ApiService: ServiceSchema = {
 			res: ServerResponse,
 		) {
 			const requestId = requestIdOf(req);
+			const userAgent = req.headers["user-agent"];
 			options.requestID = requestId;
-			options.meta = { requestId };
+			options.meta = {
+				requestId,
+				clientIp: clientAddressOf(req, config().trustProxy),
+				...(typeof userAgent === "string" ? { userAgent: userAgent.slice(0, 300) } : {}),
+			};
 			res.setHeader("X-Request-Id", requestId);
 		},
 		onError(this: ApiThis, req: Req, res: Res, err: unknown) {
 			this.sendApiError(req, res, err);
 		},
 		log4XXResponses: false,
-		logRequest: "debug",
-		logResponse: "debug",
+		// The metrics mixin logs each request at debug, with its route, status and request id.
+		logRequest: null,
+		logResponse: null,
 		logRequestParams: null,
 		logResponseData: null,
-		// Slow clients may not hold sockets open: headers within 10 s, a whole request within 60 s.
-		httpServerTimeout: 120_000,
-		requestTimeout: 60_000,
+		// Slow clients may not hold sockets open (see `started` for the header and idle limits).
+		httpServerTimeout: 2 * config().httpRequestTimeoutMs,
+		requestTimeout: config().httpRequestTimeoutMs,
 	},
 
 	actions: {
+		openapi: {
+			scope: false,
+			handler(): Record<string, unknown> {
+				this.openapiDocument ??= buildOpenApi(API_VERSION);
+
+				return this.openapiDocument;
+			},
+		},
+
 		health: {
 			scope: false,
 			handler(): { status: string } {
@@ -153,33 +242,84 @@ const ApiService: ServiceSchema = {
 	},
 
 	methods: {
-		/** Credential, tenancy, scope and media type: everything decided before an action runs. */
-		async guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void> {
-			if (
+		/**
+		 * Media type, credential, rate limit, tenancy and idempotency: what the gateway decides
+		 * before an action runs. Scopes are checked where the action runs
+		 * (mixins/scopes.middleware.ts), for every entry point.
+		 */
+		async guard(ctx: Context<RestParams, Meta>, req: Req, res: Res): Promise<void> {
+			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
+			if (route?.rawBody) this.rawBodyGuard(ctx, req, route.bodyLimit);
+			else if (
 				(req.method === "POST" || req.method === "PUT" || req.method === "PATCH") &&
 				hasBody(req) &&
 				!isJson(req)
 			) {
 				throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
 			}
+			const cost = costOf(route, req.$params.query);
 			const scope = req.$action?.scope;
-			if (scope === false) return;
+			if (scope === false) return limitRequest(req, res, undefined, cost);
 
-			const auth: Auth = await authenticate(ctx, credentialOf(req.headers));
+			// A refused credential counts against the client's address, so guessing keys is limited too.
+			const auth: Auth = await authenticate(ctx, credentialOf(req.headers)).catch(
+				async (err) => {
+					await limitRequest(req, res, undefined);
+					throw err;
+				},
+			);
 			ctx.meta.auth = auth;
+			await limitRequest(req, res, auth, cost);
 
 			const orgId = req.$params.params?.org_id;
 			if (orgId !== undefined && orgId !== auth.organization_id) throw notFound("resource");
-			if (scope && !hasScope(auth.scopes, scope))
-				throw forbidden(`This credential lacks the ${scope} scope`);
 
+			ctx.meta.publicUrl = config().publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
 			const ifMatch = req.headers["if-match"];
 			if (typeof ifMatch === "string") req.$params.if_match = ifMatch;
+			// RFC 9111 `no-cache`: the client wants the store's answer, not a cached one.
+			if (req.headers["cache-control"]?.includes("no-cache")) ctx.meta.$cache = false;
+			await claimFromRequest(ctx, req);
+		},
+
+		/** moleculer-web's call of the route's action; a replayed request does not call it again. */
+		callAction(route: unknown, action: string, req: Req, res: Res, params: unknown) {
+			if (!req.$replay)
+				return (ApiGateway.methods as ServiceMethods).callAction.call(
+					this,
+					route,
+					action,
+					req,
+					res,
+					params,
+				);
+			sendReplay(res, req.$replay);
+
+			return true;
+		},
+
+		/**
+		 * A streamed body: a declared length over the route's limit is 413 before any byte is
+		 * read; the action counts the rest (chunked bodies) and learns the media type here.
+		 */
+		rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit = 1024 * 1024): void {
+			const length = Number(req.headers["content-length"] ?? Number.NaN);
+			if (length > limit)
+				throw new ApiError("PAYLOAD_TOO_LARGE", `The body is larger than ${limit} bytes`);
+			ctx.meta.upload = {
+				// Kept as sent: a multipart boundary is case-sensitive.
+				content_type: String(req.headers["content-type"] ?? ""),
+				content_length: Number.isFinite(length) ? length : undefined,
+				limit,
+			};
 		},
 
 		/** The contract's success envelope, with ETag and Location for single resources. */
 		envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown {
+			// Downloads and exports stream as they are, with the type the action chose.
+			if (data instanceof Readable) return data;
 			const route = req.$alias ? routeOf(req.$alias.method, req.$alias.path) : undefined;
+			if (route?.noStore) res.setHeader("Cache-Control", "no-store");
 			const meta = {
 				timestamp: new Date().toISOString(),
 				version: API_VERSION,
@@ -205,7 +345,24 @@ const ApiService: ServiceSchema = {
 			return { success: true, data, meta };
 		},
 
+		/**
+		 * Every `/v1` answer carries the rate-limit fields: one refused before the credential was
+		 * read (unknown route, bad body) counts against the client's address.
+		 */
 		sendApiError(req: Req, res: Res, err: unknown): void {
+			if (req.$ctx) releaseFromRequest(req.$ctx, req);
+			if (res.headersSent || hasRateLimitHeaders(res) || !isApiPath(req)) {
+				this.writeApiError(req, res, err);
+
+				return;
+			}
+			limitRequest(req, res, undefined).then(
+				() => this.writeApiError(req, res, err),
+				(limited: unknown) => this.writeApiError(req, res, limited),
+			);
+		},
+
+		writeApiError(req: Req, res: Res, err: unknown): void {
 			let error = toApiError(err);
 			const path = (req.originalUrl ?? req.url ?? "").split("?")[0];
 			if (error.type === "NOT_FOUND" && error.message === "No such route") {
@@ -220,15 +377,17 @@ const ApiService: ServiceSchema = {
 					);
 				}
 			}
+			const requestId =
+				(res.getHeader("X-Request-Id") as string | undefined) ?? requestIdOf(req);
 			if (error.type === "INTERNAL_ERROR") {
 				const e = err as Error;
 				this.logger.error(
-					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message}`,
+					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message} (request ${requestId})`,
 					e?.stack,
 				);
 			} else if (error.type === "SERVICE_UNAVAILABLE") {
 				this.logger.warn(
-					`Request ${req.method} ${path}: service unavailable (${(err as Error)?.message})`,
+					`Request ${req.method} ${path}: service unavailable (${(err as Error)?.message}; request ${requestId})`,
 				);
 			}
 			if (res.headersSent) {
@@ -236,8 +395,6 @@ const ApiService: ServiceSchema = {
 
 				return;
 			}
-			const requestId =
-				(res.getHeader("X-Request-Id") as string | undefined) ?? requestIdOf(req);
 			const headers: Record<string, string> = {
 				"Content-Type": "application/json; charset=utf-8",
 				"X-Request-Id": requestId,
@@ -245,8 +402,21 @@ const ApiService: ServiceSchema = {
 			};
 			if (error.type === "UNAUTHORIZED")
 				headers["WWW-Authenticate"] = 'Bearer realm="mantis"';
+			const body = JSON.stringify(errorBody(error, requestId, API_VERSION));
+			headers["Content-Length"] = String(Buffer.byteLength(body));
 			res.writeHead(error.code, headers);
-			res.end(JSON.stringify(errorBody(error, requestId, API_VERSION)));
+			res.end(body);
+		},
+
+		/**
+		 * moleculer-web's JSON encoding, plus `Content-Length`: without it every answer is sent
+		 * chunked, in several socket writes, which costs more than the rest of a cached read.
+		 */
+		encodeResponse(_req: Req, res: Res, data: unknown): string {
+			const json = JSON.stringify(data);
+			res.setHeader("Content-Length", Buffer.byteLength(json));
+
+			return json;
 		},
 
 		/** What `/ready` checks: the services every request path needs are reachable. */
@@ -257,9 +427,13 @@ const ApiService: ServiceSchema = {
 					.getServiceList({ onlyAvailable: true })
 					.map((s: { name: string }) => s.name),
 			);
-			for (const service of ["organizations", "api-keys", "customers", "events"]) {
+			for (const service of READY_SERVICES) {
 				checks[service] = available.has(service) ? "ok" : "unavailable";
 			}
+			const redis = sharedRedis();
+			if (redis)
+				checks.redis =
+					(await redis.ping().catch(() => "")) === "PONG" ? "ok" : "unavailable";
 
 			return checks;
 		},
@@ -267,13 +441,18 @@ const ApiService: ServiceSchema = {
 
 	started() {
 		const server = this.server as import("node:http").Server;
-		server.headersTimeout = 10_000;
-		server.keepAliveTimeout = 5_000;
+		server.headersTimeout = config().headersTimeoutMs;
+		server.keepAliveTimeout = config().keepAliveTimeoutMs;
+	},
+
+	async stopped() {
+		await closeSharedRedis();
 	},
 };
 
 type ApiThis = ThisType<unknown> & {
-	guard(ctx: Context<RestParams, Meta>, req: Req): Promise<void>;
+	guard(ctx: Context<RestParams, Meta>, req: Req, res: Res): Promise<void>;
+	rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit?: number): void;
 	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown;
 	sendApiError(req: Req, res: Res, err: unknown): void;
 	logger: { error(...args: unknown[]): void };

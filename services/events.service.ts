@@ -101,6 +101,17 @@ const EventsService: ServiceSchema = {
 				return docs.map((d: Record<string, unknown>) => this.toOutput(d));
 			},
 		},
+
+		/** Events of any organization by id (webhook attempts; uncached: each is read once or twice). */
+		fetch: {
+			visibility: "public",
+			params: { ids: { type: "array", items: "string", max: REPLAY_MAX } },
+			async handler(ctx: Context<{ ids: string[] }, Meta>): Promise<DomainEvent[]> {
+				const docs = await this.storeFind({ _id: { $in: ctx.params.ids } });
+
+				return docs.map((d: Record<string, unknown>) => this.toOutput(d));
+			},
+		},
 	},
 
 	methods: {

@@ -7,7 +7,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import { resourceMixin } from "../mixins/resource.mixin";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Output } from "../mixins/resource/view";
-import { type Auth, type Meta, systemAuth } from "../models/context";
+import { type Auth, type Meta, type RestContext, systemAuth } from "../models/context";
 import { Organization, type PlanName, PLANS } from "../models/identity";
 import { PASSWORD_RULE } from "./users.service";
 
@@ -39,6 +39,16 @@ function slugify(name: string): string {
 const OrganizationsService: ServiceSchema = {
 	name: "organizations",
 	mixins: [resourceMixin({ entity: Organization })],
+
+	hooks: {
+		before: {
+			/** The organization's path names it `org_id`; the resource mixin reads `id`. */
+			"get|update"(ctx: RestContext): void {
+				const params = ctx.params.params ?? {};
+				ctx.params.params = { ...params, id: params.org_id };
+			},
+		},
+	},
 
 	actions: {
 		list: false,
@@ -85,6 +95,16 @@ const OrganizationsService: ServiceSchema = {
 				);
 
 				return { organization_id: org._id, user_id: user.id, api_key: key.key };
+			},
+		},
+
+		/** Every organization, oldest first, unscoped: for operators (the REPL's `orgs`). */
+		listAll: {
+			visibility: "public",
+			async handler(): Promise<Output[]> {
+				const docs: StoredDoc[] = await this.storeFind({}, { sort: [["created_at", 1]] });
+
+				return docs.map((d) => this.toOutput(d));
 			},
 		},
 

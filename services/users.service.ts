@@ -8,7 +8,7 @@ import { storeMixin, type StoredDoc } from "../mixins/db.mixin";
 import { hashPassword, verifyPassword } from "../mixins/password";
 import { toOutput, type Output } from "../mixins/resource/view";
 import type { Meta } from "../models/context";
-import { conflict } from "../models/errors";
+import { conflict, unauthorized } from "../models/errors";
 import { User } from "../models/identity";
 
 export const PASSWORD_RULE = { type: "string", min: 12, max: 256 } as const;
@@ -75,6 +75,46 @@ const UsersService: ServiceSchema = {
 				if (!doc || !ok || !doc.is_active) return null;
 
 				return toOutput(User, doc);
+			},
+		},
+
+		/** The user with this email, or null (members' invitations look users up by email). */
+		byEmail: {
+			visibility: "public",
+			params: { email: { type: "string", max: 254 } },
+			async handler(ctx: Context<{ email: string }>): Promise<Output | null> {
+				const doc: StoredDoc | undefined = await this.storeFindOne({
+					email: ctx.params.email.toLowerCase(),
+				});
+
+				return doc ? toOutput(User, doc) : null;
+			},
+		},
+
+		/**
+		 * An invited user takes up an invitation: without a password yet, this one becomes it;
+		 * with one, it must be given (401 otherwise).
+		 */
+		claim: {
+			visibility: "public",
+			params: { id: "string", password: PASSWORD_RULE },
+			async handler(ctx: Context<{ id: string; password: string }>): Promise<void> {
+				const doc: StoredDoc | undefined = await this.storeFindOne({ _id: ctx.params.id });
+				if (!doc) throw unauthorized("No such user");
+				if (doc.password_hash) {
+					const ok = await verifyPassword(
+						ctx.params.password,
+						doc.password_hash as string,
+					);
+					if (!ok) throw unauthorized("The password is wrong");
+
+					return;
+				}
+				const hash = await hashPassword(ctx.params.password);
+				await this.storeUpdate(
+					{ _id: doc._id, password_hash: null },
+					{ password_hash: hash, updated_at: new Date().toISOString() },
+				);
 			},
 		},
 

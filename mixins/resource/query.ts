@@ -379,5 +379,21 @@ export function parseListQuery(
 	const view = parseView(entity, query, details);
 	if (details.length) throw validationError(details);
 
-	return { filter: { $and: clauses }, sort, limit, page, cursor, ...view };
+	return { filter: combineClauses(clauses), sort, limit, page, cursor, ...view };
+}
+
+/**
+ * The clauses as one flat query when they name different fields (the same rows), since NeDB
+ * picks an index only for top-level fields and scans the whole collection under `$and`.
+ */
+export function combineClauses(clauses: StoreQuery[]): StoreQuery {
+	const merged: StoreQuery = {};
+	for (const clause of clauses) {
+		for (const [field, condition] of Object.entries(clause)) {
+			if (field in merged) return { $and: clauses };
+			merged[field] = condition;
+		}
+	}
+
+	return merged;
 }

@@ -20,7 +20,12 @@ export function toOutput(entity: EntityDefinition, doc: StoredDoc, fields?: stri
 		out[key] =
 			field?.type === "money" && typeof value === "number" ? toMajor(value, currency) : value;
 	}
-	if (!fields) return out as Output;
+	return project(out as Output, fields);
+}
+
+/** `fields=` applied to an output (`id` is always among the fields asked for). */
+export function project(out: Output, fields?: string[]): Output {
+	if (!fields) return out;
 
 	return Object.fromEntries(fields.filter((f) => f in out).map((f) => [f, out[f]])) as Output;
 }

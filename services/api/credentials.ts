@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Context } from "moleculer";
 import type { Auth } from "../../models/context";
 import { unauthorized } from "../../models/errors";
+import { authenticateKey } from "./key-cache";
 
 export const API_KEY_PREFIX = "mnx_";
 
@@ -25,8 +26,7 @@ export async function authenticate(ctx: Context, credential: string | undefined)
 	if (!credential)
 		throw unauthorized("Send a credential: Authorization: Bearer <token or API key>");
 	if (credential.length > 4096) throw unauthorized("The credential is malformed");
-	if (credential.startsWith(API_KEY_PREFIX))
-		return ctx.call<Auth, { key: string }>("api-keys.authenticate", { key: credential });
+	if (credential.startsWith(API_KEY_PREFIX)) return authenticateKey(ctx, credential);
 
 	return ctx.call<Auth, { token: string }>("tokens.verify", { token: credential });
 }

@@ -155,25 +155,13 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			return new Map(endpoints.map((e) => [e.id, e]));
 		},
 
-		/** The events of these rows from the log, by id (read per organization, as the log is kept). */
+		/** The events of these rows from the log, by id. */
 		async eventsOf(docs: Array<StoredDoc | undefined>): Promise<Map<string, DomainEvent>> {
-			const byOrg = new Map<string, string[]>();
-			for (const doc of docs) {
-				if (!doc) continue;
-				const org = doc.organization_id as string;
-				byOrg.set(org, [...(byOrg.get(org) ?? []), doc.event_id as string]);
-			}
-			const found = await Promise.all(
-				[...byOrg].map(([org, ids]) =>
-					this.broker.call<DomainEvent[], object>(
-						"events.findMany",
-						{ field: "id", values: [...new Set(ids)] },
-						{ meta: { auth: systemAuth(org) } },
-					),
-				),
-			);
+			const ids = [...new Set(docs.filter(Boolean).map((d) => (d as StoredDoc).event_id))];
+			if (ids.length === 0) return new Map();
+			const events: DomainEvent[] = await this.broker.call("events.fetch", { ids });
 
-			return new Map(found.flat().map((e) => [e.id, e]));
+			return new Map(events.map((e) => [e.id, e]));
 		},
 
 		claimOf(doc: StoredDoc, endpoint: ResolvedEndpoint, event: DomainEvent): Claim {

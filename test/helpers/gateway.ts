@@ -7,9 +7,18 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { dataServices } from "../../scripts/node";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+
+/**
+ * A TypeScript script as ONE process (tsx as a loader, not its wrapper process), so a signal
+ * reaches the node itself: SIGKILL of the tsx wrapper would leave the real node running.
+ */
+export function nodeCommand(script: string): [string, string[]] {
+	return [process.execPath, ["--import", "tsx", script]];
+}
 
 export interface Owner {
 	organization_id: string;
@@ -23,6 +32,8 @@ export interface GatewayNode {
 	env: Record<string, string>;
 	/** Everything the process printed so far (stdout and stderr). */
 	logs(): string;
+	/** The exit code once the process has ended (null before, or when ended by a signal). */
+	exitCode(): number | null;
 	stop(): Promise<void>;
 	kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -42,7 +53,8 @@ export async function freePort(): Promise<number> {
 	});
 }
 
-function baseEnv(extra: Record<string, string>): Record<string, string> {
+/** The environment of a spawned process: this one's, without cluster settings, quiet, no /metrics. */
+export function baseEnv(extra: Record<string, string>): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
 	for (const k of [
@@ -59,14 +71,8 @@ function baseEnv(extra: Record<string, string>): Record<string, string> {
 	return { ...env, LOG_LEVEL: "warn", METRICS_PORT: "0", NODE_ENV: "test", ...extra };
 }
 
-/** `npm run bootstrap` against `dataDir` (or the cluster in `env`); returns its JSON line. */
-export function bootstrap(
-	env: Record<string, string>,
-	org = "Test Org",
-	email = `owner-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`,
-	plan = "pro",
-): Owner {
-	const args = [
+function bootstrapArgs(org: string, email: string, plan: string): string[] {
+	return [
 		"scripts/bootstrap.ts",
 		"--org",
 		org,
@@ -77,15 +83,57 @@ export function bootstrap(
 		"--plan",
 		plan,
 	];
-	const result = spawnSync(TSX, args, {
+}
+
+function newEmail(): string {
+	return `owner-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`;
+}
+
+function ownerFrom(status: number | null, stdout: string, stderr: string): Owner {
+	if (status !== 0) throw new Error(`bootstrap failed: ${stderr}`);
+	const line = stdout.split("\n").find((l) => l.startsWith('{"organization_id"'));
+	if (!line) throw new Error(`bootstrap printed no result: ${stdout}`);
+
+	return JSON.parse(line) as Owner;
+}
+
+/** `npm run bootstrap` against `dataDir` (or the cluster in `env`); returns its JSON line. */
+export function bootstrap(
+	env: Record<string, string>,
+	org = "Test Org",
+	email = newEmail(),
+	plan = "pro",
+): Owner {
+	const result = spawnSync(TSX, bootstrapArgs(org, email, plan), {
 		cwd: ROOT,
 		env: baseEnv(env),
 		encoding: "utf8",
 		timeout: 60_000,
 	});
-	if (result.status !== 0) throw new Error(`bootstrap failed: ${result.stderr}`);
 
-	return JSON.parse(result.stdout.trim().split("\n").pop() as string) as Owner;
+	return ownerFrom(result.status, result.stdout, result.stderr);
+}
+
+/**
+ * `bootstrap` without blocking the test's event loop: kept-alive client sockets whose server
+ * closes them meanwhile are then noticed, instead of failing the next request.
+ */
+export async function bootstrapAsync(
+	env: Record<string, string>,
+	org = "Test Org",
+	plan = "pro",
+): Promise<Owner> {
+	const child = spawn(TSX, bootstrapArgs(org, newEmail(), plan), {
+		cwd: ROOT,
+		env: baseEnv(env),
+	});
+	let stdout = "";
+	let stderr = "";
+	child.stdout.on("data", (d) => (stdout += d));
+	child.stderr.on("data", (d) => (stderr += d));
+	const status = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+
+	return ownerFrom(status, stdout, stderr);
 }
 
 async function waitFor(
@@ -107,10 +155,14 @@ export async function startNode(
 	opts: { waitReady?: boolean } = {},
 ): Promise<GatewayNode> {
 	const port = env.PORT ? Number(env.PORT) : await freePort();
-	const fullEnv = baseEnv({ PORT: String(port), ...env });
-	// `node --import tsx` runs the server in this very child: `kill("SIGKILL")` kills the server
-	// itself (the tsx launcher would die alone and leave its own child running).
-	const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "scripts/server.ts"], {
+	const servesHttp = !env.SERVICES || env.SERVICES.split(",").includes("api");
+	// A node without the gateway says it started only at info level.
+	const fullEnv = baseEnv({
+		PORT: String(port),
+		...(servesHttp ? {} : { LOG_LEVEL: "info" }),
+		...env,
+	});
+	const child: ChildProcess = spawn(...nodeCommand("scripts/server.ts"), {
 		cwd: ROOT,
 		env: fullEnv,
 		stdio: ["ignore", "pipe", "pipe"],
@@ -125,6 +177,7 @@ export async function startNode(
 		port,
 		env: fullEnv,
 		logs: () => output,
+		exitCode: () => child.exitCode,
 		async stop() {
 			if (child.exitCode === null) child.kill("SIGTERM");
 			await exited;
@@ -134,7 +187,6 @@ export async function startNode(
 			await exited;
 		},
 	};
-	const servesHttp = !fullEnv.SERVICES || fullEnv.SERVICES.split(",").includes("api");
 	try {
 		if (servesHttp && opts.waitReady !== false) {
 			await waitFor(
@@ -173,7 +225,9 @@ export function client(baseUrl: string, credential?: string) {
 		body?: unknown,
 		headers: Record<string, string> = {},
 	): Promise<Reply> {
-		const init: RequestInit = { method, headers: { ...headers } };
+		// One connection per request: a kept-alive socket can be closed by the server while a
+		// synchronous `bootstrap` blocks this process, and would fail the next request.
+		const init: RequestInit = { method, headers: { connection: "close", ...headers } };
 		if (credential)
 			(init.headers as Record<string, string>).authorization = `Bearer ${credential}`;
 		if (body !== undefined) {
@@ -231,3 +285,62 @@ export async function redisAvailable(
 }
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export interface OrganizationGateway {
+	owner: Owner;
+	node: GatewayNode;
+	api: Client;
+	/** `/v1/organizations/<id>` of the owner's organization. */
+	base: string;
+	dataDir: string;
+}
+
+/** A fresh DATA_DIR with one bootstrapped organization, and a gateway node on it. */
+export async function organizationGateway(
+	org: string,
+	env: Record<string, string> = {},
+): Promise<OrganizationGateway> {
+	const dataDir = tempDir();
+	const owner = bootstrap({ DATA_DIR: dataDir }, org);
+	const node = await startNode({ DATA_DIR: dataDir, ...env });
+
+	return {
+		owner,
+		node,
+		dataDir,
+		api: client(node.url, owner.api_key),
+		base: `/v1/organizations/${owner.organization_id}`,
+	};
+}
+
+export interface NodePair {
+	/** The transporter settings both nodes share (a random namespace on `transporter`). */
+	cluster: Record<string, string>;
+	data: GatewayNode;
+	gateway: GatewayNode;
+	stop(): Promise<void>;
+}
+
+/** A data node (every service but the gateway's) and a gateway node (`api`) on `transporter`. */
+export async function startPair(transporter: string): Promise<NodePair> {
+	const cluster = {
+		TRANSPORTER: transporter,
+		NAMESPACE: `t-${Math.random().toString(36).slice(2, 10)}`,
+	};
+	const data = await startNode({
+		...cluster,
+		SERVICES: dataServices().join(","),
+		DATA_DIR: tempDir(),
+	});
+	const gateway = await startNode({ ...cluster, SERVICES: "api", DATA_DIR: tempDir() });
+
+	return {
+		cluster,
+		data,
+		gateway,
+		async stop() {
+			await gateway.stop();
+			await data.stop();
+		},
+	};
+}

@@ -529,7 +529,6 @@ describe("tenancy", () => {
 
 describe("the event log", () => {
 	test("every write records its event with the actor, request id and previous_attributes", async () => {
-		const since = new Date(Date.now() - 1000).toISOString();
 		const created = (
 			await api.post(
 				`${base}/customers`,
@@ -543,12 +542,10 @@ describe("the event log", () => {
 		);
 		await api.delete(`${base}/customers/${created.id}`);
 
-		const res = await api.get(
-			`${base}/events?sort=created_at:asc&limit=100&created_after=${encodeURIComponent(since)}`,
-		);
-		const mine = res.body.data.filter(
-			(e: { data: { object: { id: string } } }) => e.data.object.id === created.id,
-		);
+		const res = await api.get(`${base}/events?sort=id:desc&limit=20`);
+		const mine = res.body.data
+			.reverse()
+			.filter((e: { data: { object: { id: string } } }) => e.data.object.id === created.id);
 		const updated = mine.find((e: { type: string }) => e.type === "customer.updated");
 
 		expect(mine.map((e: { type: string }) => e.type)).toEqual([

@@ -1,0 +1,20 @@
+/**
+ * The product catalogue: sku unique per organization, price in the product's currency, stock.
+ * Orders, quotes and invoices copy a product's sku, name and price into their lines, so a
+ * product may change or go away without rewriting the sales record. Streamed bulk import
+ * (upsert by sku) and export come from the bulk-io mixin.
+ */
+import type { ServiceSchema } from "moleculer";
+import { bulkIoMixin } from "../mixins/bulk-io.mixin";
+import { resourceMixin } from "../mixins/resource.mixin";
+import { Product } from "../models/product";
+
+const ProductsService: ServiceSchema = {
+	name: "products",
+	mixins: [
+		resourceMixin({ entity: Product }),
+		bulkIoMixin({ entity: Product, key: "sku", scope: "products" }),
+	],
+};
+
+export default ProductsService;
