@@ -419,7 +419,10 @@ const ApiService: ServiceSchema = {
 			return json;
 		},
 
-		/** What `/ready` checks: the services every request path needs are reachable. */
+		/**
+		 * What `/ready` checks: the services every request path needs are reachable, and every
+		 * service of this node has started (they start in parallel with the gateway).
+		 */
 		async readiness(): Promise<Record<string, string>> {
 			const checks: Record<string, string> = {};
 			const available = new Set(
@@ -427,7 +430,8 @@ const ApiService: ServiceSchema = {
 					.getServiceList({ onlyAvailable: true })
 					.map((s: { name: string }) => s.name),
 			);
-			for (const service of READY_SERVICES) {
+			const local: string[] = this.broker.services.map((s: { name: string }) => s.name);
+			for (const service of new Set([...READY_SERVICES, ...local])) {
 				checks[service] = available.has(service) ? "ok" : "unavailable";
 			}
 			const redis = sharedRedis();
