@@ -14,8 +14,8 @@ import { childResourceMixin } from "../mixins/child-resource.mixin";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { DomainEvent } from "../mixins/events.mixin";
 import type { Output } from "../mixins/resource/view";
-import type { RestContext } from "../models/context";
-import { ApiError, conflict, type ErrorDetail, validationError } from "../models/errors";
+import { type RestContext, systemAuth } from "../models/context";
+import { ApiError, conflict, type ErrorDetail, notFound, validationError } from "../models/errors";
 import { EVENT_TYPES } from "../models/event";
 import { WebhookDelivery } from "../models/webhook";
 import { type DeliverMessage, iso, newDelivery, newLease } from "./webhooks/deliveries";
@@ -85,6 +85,47 @@ const WebhookDeliveriesService: ServiceSchema = {
 				this.dispatchSoon();
 
 				return this.toOutput((await this.storeFindOne({ _id: current._id })) as StoredDoc);
+			},
+		},
+
+		/** Operator (REPL): dead deliveries of one organization or of all, newest first. */
+		listDead: {
+			visibility: "public",
+			params: {
+				organization_id: { type: "string", optional: true },
+				limit: { type: "number", integer: true, min: 1, max: 1000, optional: true },
+			},
+			async handler(
+				ctx: Context<{ organization_id?: string; limit?: number }>,
+			): Promise<Output[]> {
+				const { organization_id: org, limit = 100 } = ctx.params;
+				const query = { status: "dead", ...(org ? { organization_id: org } : {}) };
+				const docs: StoredDoc[] = await this.storeFind(query, {
+					sort: [
+						["updated_at", -1],
+						["_id", 1],
+					],
+					limit,
+				});
+
+				return docs.map((d) => this.toOutput(d));
+			},
+		},
+
+		/** Operator (REPL): `redeliver` of any organization's delivery, done as the system. */
+		redeliverAny: {
+			visibility: "public",
+			params: { id: { type: "string", max: 100 } },
+			async handler(ctx: Context<{ id: string }>): Promise<Output> {
+				const doc: StoredDoc | undefined = await this.storeFindOne({ _id: ctx.params.id });
+				if (!doc) throw notFound("delivery");
+				const params = { webhook_id: doc.webhook_id as string, id: doc._id };
+
+				return ctx.call(
+					"webhook-deliveries.redeliver",
+					{ params },
+					{ meta: { auth: systemAuth(doc.organization_id as string) } },
+				);
 			},
 		},
 
