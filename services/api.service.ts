@@ -27,7 +27,6 @@ import {
 	sendReplay,
 } from "./api/idempotency";
 import { oauthRoutes } from "./api/oauth-route";
-import { GraphqlGateway } from "./api/graphql";
 import { buildOpenApi } from "./api/openapi";
 import { hasRateLimitHeaders, limitRequest } from "./api/rate-limit";
 import { closeSharedRedis, sharedRedis } from "./api/redis";
@@ -141,9 +140,7 @@ function v1Route(kind: BodyKind) {
 const ApiService: ServiceSchema = {
 	name: "api",
 	// The first mixin wins a conflict: ours retune moleculer-web's `rest` action (span names).
-	// GraphQL at /graphql (HTTP and graphql-ws), last so its route is in place when the gateway
-	// builds its routes; its policy lives in api/graphql.ts.
-	mixins: [HttpMetricsMixin, HttpDrainMixin, ApiGateway, GraphqlGateway],
+	mixins: [HttpMetricsMixin, HttpDrainMixin, ApiGateway],
 
 	settings: {
 		port: config().port,
