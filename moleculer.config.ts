@@ -4,7 +4,8 @@
  * NAMESPACE make it one node of a cluster.
  */
 import os from "node:os";
-import type { BrokerOptions, GenericObject, MetricsReporterOptions } from "moleculer";
+import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
+import type { BrokerOptions, GenericObject, MetricsReporterOptions, Middleware } from "moleculer";
 import pino from "pino";
 import { type Config, config } from "./models/config";
 import { registerMetrics } from "./mixins/metrics";
@@ -13,6 +14,49 @@ import ErrorReporterMiddleware from "./mixins/error-reporter.middleware";
 import ShutdownMiddleware from "./mixins/shutdown.middleware";
 import SlowActionsMiddleware from "./mixins/slow-actions.middleware";
 import { tracingOptions } from "./mixins/tracing";
+
+/** Channel messages one node handles at once (the adapters' default, 1, caps a node near 650/s). */
+export const CHANNEL_MAX_IN_FLIGHT = 100;
+
+/**
+ * The channels adapter: Redis Streams with consumer groups when CHANNELS_URL is set (nodes share
+ * the messages, each handled by one), else in-process. Streams are named `<NAMESPACE>.<channel>`
+ * so clusters sharing one Redis never read each other's messages. Channels only carry "do this
+ * now" nudges: the work itself, its retries and its dead letters live in the store (see the
+ * webhook-deliveries service), so the Redis adapter's own redelivery (after `minIdleTime`) and
+ * its dropping after `maxRetries` are a backstop at most, never the source of truth.
+ */
+function channelsAdapter(settings: Config): { type: string; options: Record<string, unknown> } {
+	const common = { prefix: settings.namespace, maxInFlight: CHANNEL_MAX_IN_FLIGHT };
+	if (!settings.channelsUrl) return { type: "Fake", options: common };
+
+	return {
+		type: "Redis",
+		options: {
+			...common,
+			redis: {
+				url: settings.channelsUrl,
+				consumerOptions: {
+					// A group created after messages were added still reads them (default "$" would not).
+					startID: "0",
+					// Handlers always acknowledge, so pending entries belong only to a node that died;
+					// the store re-queues its work long before this, so probe for them rarely.
+					claimInterval: 5_000,
+				},
+			},
+		},
+	};
+}
+
+type ChannelsOptions = Parameters<typeof ChannelsMiddleware>[0];
+
+function channelsMiddleware(settings: Config): Middleware {
+	// The package's typings demand every option (of every adapter) at once, and its middleware's
+	// `name` clashes with Moleculer's hook signatures; the package fills its own defaults.
+	const options = { adapter: channelsAdapter(settings) } as unknown as ChannelsOptions;
+
+	return ChannelsMiddleware(options) as unknown as Middleware;
+}
 
 export interface NodeOptions {
 	/** Command-line tools keep stdout for their result and log to stderr. */
@@ -107,6 +151,7 @@ export function brokerOptions(settings: Config = config(), node: NodeOptions = {
 			ShutdownMiddleware,
 			SlowActionsMiddleware(settings.slowActionMs),
 			ErrorReporterMiddleware({ dsn: settings.sentryDsn, environment: settings.nodeEnv }),
+			channelsMiddleware(settings),
 		],
 		created: registerMetrics,
 		replCommands: node.replCommands ?? null,

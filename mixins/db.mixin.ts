@@ -16,11 +16,22 @@ import type { SortSpec, StoreQuery } from "./resource/query";
 export interface StoreOptions {
 	/** Collection (MongoDB) or file name (NeDB, `<DATA_DIR>/<collection>.db`). */
 	collection: string;
-	/** Fields to index. Every collection is also indexed by `organization_id`. */
-	indexes?: string[];
+	/**
+	 * Fields to index; a sparse index leaves out documents without the field. Every collection is
+	 * also indexed by `organization_id` unless `scopeIndex` is false.
+	 */
+	indexes?: IndexSpec[];
+	/**
+	 * Index `organization_id` on NeDB (default true; MongoDB always does). NeDB updates an index in
+	 * time linear in the rows sharing the updated row's key, so a collection rewritten many times
+	 * a second with few organizations turns it off and finds its rows by more selective fields.
+	 */
+	scopeIndex?: boolean;
 	/** Fields unique within an organization (enforced by a unique index on MongoDB). */
 	unique?: string[];
 }
+
+export type IndexSpec = string | { field: string; sparse: true };
 
 export interface FindOptions {
 	sort?: SortSpec;
@@ -196,16 +207,42 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 
 					return stored;
 				} catch (err) {
-					// A unique index (MongoDB) caught a race the service's own check could not.
-					if ((err as { code?: number }).code === 11000)
+					// A unique index (MongoDB, or NeDB's on `_id`) caught a race the service's own check could not.
+					const e = err as { code?: number; errorType?: string };
+					if (e.code === 11000 || e.errorType === "uniqueViolated")
 						throw new ApiError("CONFLICT", "A unique field is taken");
 					throw err;
 				}
 			},
 
-			/** Applies `$set` to the documents matching `query`; returns how many changed. */
-			async storeUpdate(query: StoreQuery, set: Record<string, unknown>): Promise<number> {
-				const count: number = await this.adapter.updateMany(query, { $set: set });
+			/** Inserts `docs` in one write; a taken `_id` or unique field fails the call (CONFLICT). */
+			async storeInsertMany(docs: StoredDoc[]): Promise<StoredDoc[]> {
+				if (docs.length === 0) return [];
+				try {
+					const stored = await this.adapter.insertMany(docs);
+					const orgs = new Set(docs.map((d) => d.organization_id));
+					await this.invalidateReads(orgs.size === 1 ? [...orgs][0] : undefined);
+
+					return stored;
+				} catch (err) {
+					const e = err as { code?: number; errorType?: string };
+					if (e.code === 11000 || e.errorType === "uniqueViolated")
+						throw new ApiError("CONFLICT", "A unique field is taken");
+					throw err;
+				}
+			},
+
+			/** Applies `$set` (with `$inc` and `$unset`) to the documents matching `query`; returns how many changed. */
+			async storeUpdate(
+				query: StoreQuery,
+				set: Record<string, unknown>,
+				more: { inc?: Record<string, number>; unset?: string[] } = {},
+			): Promise<number> {
+				const update: Record<string, unknown> = { $set: set };
+				if (more.inc) update.$inc = more.inc;
+				if (more.unset)
+					update.$unset = Object.fromEntries(more.unset.map((f) => [f, true]));
+				const count: number = await this.adapter.updateMany(query, update);
 				if (count) await this.invalidateReads(query.organization_id);
 
 				return count;
@@ -244,10 +281,17 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 		},
 
 		async afterConnected() {
-			const indexed = ["organization_id", ...(options.indexes ?? [])];
+			const scope = !mongo && options.scopeIndex === false ? [] : ["organization_id"];
+			const indexed = [...scope, ...(options.indexes ?? [])].map((spec) =>
+				typeof spec === "string" ? { field: spec, sparse: false } : spec,
+			);
 			if (mongo) {
 				const collection = this.adapter.collection;
-				await Promise.all(indexed.map((f) => collection.createIndex({ [f]: 1 })));
+				await Promise.all(
+					indexed.map(({ field, sparse }) =>
+						collection.createIndex({ [field]: 1 }, sparse ? { sparse } : {}),
+					),
+				);
 				for (const field of options.unique ?? []) {
 					await collection.createIndex(
 						{ organization_id: 1, [field]: 1 },
@@ -258,7 +302,9 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 				return;
 			}
 			await Promise.all(
-				indexed.map((fieldName) => this.adapter.db.ensureIndex({ fieldName })),
+				indexed.map(({ field, sparse }) =>
+					this.adapter.db.ensureIndex({ fieldName: field, sparse }),
+				),
 			);
 			this.adapter.db.setAutocompactionInterval(COMPACTION_INTERVAL_MS);
 		},

@@ -20,6 +20,7 @@ export type NewEvent = Omit<DomainEvent, "id" | "created_at">;
 /** Fields that never leave the service in an event, whatever the entity (contract: no secrets). */
 const SECRET_KEYS = new Set([
 	"secret",
+	"previous_secret",
 	"secret_hash",
 	"password",
 	"password_hash",

@@ -16,7 +16,7 @@ import {
 	validationError,
 } from "../models/errors";
 import { config } from "../models/config";
-import { type StoredDoc, storeMixin } from "./db.mixin";
+import { type IndexSpec, type StoredDoc, storeMixin } from "./db.mixin";
 import { EventsMixin } from "./events.mixin";
 import { type Body, bodyChecker } from "./resource/body";
 import { readCache } from "./resource/cache";
@@ -39,7 +39,9 @@ export interface ResourceOptions {
 	/** Resource part of the scopes guarding the actions (default: the entity's plural). */
 	scope?: string;
 	/** Extra store indexes beyond `organization_id`, filterable refs and unique fields. */
-	indexes?: string[];
+	indexes?: IndexSpec[];
+	/** See `StoreOptions.scopeIndex`. */
+	scopeIndex?: boolean;
 	/** The event a create records, when the catalogue names it otherwise (`document.uploaded`). */
 	createdEvent?: string;
 }
@@ -63,8 +65,6 @@ export interface Deleted {
 export interface Page<T = Output> {
 	data: T[];
 	pagination: Pagination;
-	/** Each row's cursor, when the caller set `row_cursors` (GraphQL edges; never REST). */
-	cursors?: string[];
 }
 
 /** Most rows `findMany` returns for one call (the `include` of one page, a DataLoader batch). */
@@ -90,6 +90,7 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			storeMixin({
 				collection: entity.plural,
 				indexes: [...indexes, ...(options.indexes ?? [])],
+				scopeIndex: options.scopeIndex,
 				unique: uniqueFields,
 			}),
 			EventsMixin,
@@ -147,16 +148,20 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 						throw validationError([{ field: "field", message: "unknown" }]);
 
 					return this.cachedRead(ctx, "findMany", async () => {
-						const query = {
-							organization_id: this.orgOf(ctx),
-							[field === "id" ? "_id" : field]: { $in: values },
-						};
+						const org = this.orgOf(ctx);
+						// The organization is checked on the rows found, not in the query: given an
+						// equality on `organization_id`, NeDB would scan every row of the organization
+						// instead of using the index of `field`. The values are ids of the caller's own
+						// rows, so few are dropped.
+						const query = { [field === "id" ? "_id" : field]: { $in: values } };
 						const docs: StoredDoc[] = await this.storeFind(query, {
 							limit: FIND_MANY_MAX,
 							sort: [["_id", 1]],
 						});
 
-						return docs.map((d) => this.toOutput(d));
+						return docs
+							.filter((d) => d.organization_id === org)
+							.map((d) => this.toOutput(d));
 					});
 				},
 			},
@@ -463,12 +468,8 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 						: true
 					: (page as number) * query.limit < total;
 				const hasPrev = query.cursor ? (forward ? true : hasMore) : (page as number) > 1;
-				const cursors = ctx.params.row_cursors
-					? { cursors: docs.map((d: StoredDoc) => encodeCursor(query.sort, d, "next")) }
-					: {};
 
 				return {
-					...cursors,
 					data,
 					pagination: {
 						page,

@@ -71,6 +71,9 @@ export const EVENT_TYPES = [
 	"user.logout",
 	"api_key.created",
 	"api_key.revoked",
+	"webhook.created",
+	"webhook.updated",
+	"webhook.deleted",
 	"webhook.test",
 	"webhook.disabled",
 ] as const;

@@ -2,6 +2,15 @@
 import "moleculer";
 
 declare module "moleculer" {
+	/** Added by the @moleculer/channels middleware (moleculer.config.ts). */
+	interface ServiceBroker {
+		sendToChannel(
+			channelName: string,
+			payload: unknown,
+			opts?: { xaddMaxLen?: string | number; headers?: Record<string, string> },
+		): Promise<void>;
+	}
+
 	interface ActionSchema {
 		/**
 		 * The scope a caller needs (`customers:read`); checked by every entry point (REST,

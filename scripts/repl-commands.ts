@@ -17,7 +17,7 @@ export const OPERATOR_ACTIONS = {
 	/** Dead deliveries, newest first: `{ organization_id?, limit }` → delivery rows. */
 	deadDeliveries: "webhook-deliveries.listDead",
 	/** Schedules a delivery again: `{ id }` → the delivery row. */
-	redeliver: "webhook-deliveries.redeliver",
+	redeliver: "webhook-deliveries.redeliverAny",
 } as const;
 
 /** Rows `orgs` counts per organization (`key` in `--json`), when some node runs the service. */

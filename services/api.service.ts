@@ -27,7 +27,6 @@ import {
 	sendReplay,
 } from "./api/idempotency";
 import { oauthRoutes } from "./api/oauth-route";
-import { GraphqlGateway } from "./api/graphql";
 import { buildOpenApi } from "./api/openapi";
 import { hasRateLimitHeaders, limitRequest } from "./api/rate-limit";
 import { closeSharedRedis, sharedRedis } from "./api/redis";
@@ -107,7 +106,9 @@ function v1Route(kind: BodyKind) {
 		aliases: aliases(kind),
 		// Client errors are the client's; they are logged at debug, never at error.
 		logging: true,
-		callOptions: { timeout: kind === "raw" ? 0 : config().requestTimeoutMs },
+		// Raw bodies stream for as long as they take. Otherwise an action's own `timeout` applies (a
+		// webhook test waits for its receiver), else the broker's requestTimeout (REQUEST_TIMEOUT_MS).
+		callOptions: kind === "raw" ? { timeout: 0 } : {},
 		onBeforeCall(
 			this: ApiThis,
 			ctx: Context<RestParams, Meta>,
@@ -139,9 +140,7 @@ function v1Route(kind: BodyKind) {
 const ApiService: ServiceSchema = {
 	name: "api",
 	// The first mixin wins a conflict: ours retune moleculer-web's `rest` action (span names).
-	// GraphQL at /graphql (HTTP and graphql-ws), last so its route is in place when the gateway
-	// builds its routes; its policy lives in api/graphql.ts.
-	mixins: [HttpMetricsMixin, HttpDrainMixin, ApiGateway, GraphqlGateway],
+	mixins: [HttpMetricsMixin, HttpDrainMixin, ApiGateway],
 
 	settings: {
 		port: config().port,
@@ -420,7 +419,10 @@ const ApiService: ServiceSchema = {
 			return json;
 		},
 
-		/** What `/ready` checks: the services every request path needs are reachable. */
+		/**
+		 * What `/ready` checks: the services every request path needs are reachable, and every
+		 * service of this node has started (they start in parallel with the gateway).
+		 */
 		async readiness(): Promise<Record<string, string>> {
 			const checks: Record<string, string> = {};
 			const available = new Set(
@@ -428,7 +430,8 @@ const ApiService: ServiceSchema = {
 					.getServiceList({ onlyAvailable: true })
 					.map((s: { name: string }) => s.name),
 			);
-			for (const service of READY_SERVICES) {
+			const local: string[] = this.broker.services.map((s: { name: string }) => s.name);
+			for (const service of new Set([...READY_SERVICES, ...local])) {
 				checks[service] = available.has(service) ? "ok" : "unavailable";
 			}
 			const redis = sharedRedis();

@@ -1,18 +1,11 @@
 /** The people to talk to at a customer (`…/customers/{customer_id}/contacts`). */
 import type { ServiceSchema } from "moleculer";
 import { childResourceMixin } from "../mixins/child-resource.mixin";
-import { graphqlMixin } from "../mixins/graphql.mixin";
-import { Customer, CustomerContact } from "../models/customer";
+import { CustomerContact } from "../models/customer";
 
 const CustomerContactsService: ServiceSchema = {
 	name: "customer-contacts",
-	mixins: [
-		childResourceMixin({ entity: CustomerContact, scope: "customers" }),
-		graphqlMixin(CustomerContact, {
-			scope: "customers",
-			parents: { customer_id: { entity: Customer } },
-		}),
-	],
+	mixins: [childResourceMixin({ entity: CustomerContact, scope: "customers" })],
 };
 
 export default CustomerContactsService;

@@ -1,7 +1,6 @@
 /** Customers: the organization's accounts, with their contacts and interactions as children. */
 import type { ServiceSchema } from "moleculer";
 import { bulkMixin } from "../mixins/bulk.mixin";
-import { graphqlMixin } from "../mixins/graphql.mixin";
 import { resourceMixin } from "../mixins/resource.mixin";
 import type { RestContext } from "../models/context";
 import { Customer } from "../models/customer";
@@ -9,11 +8,7 @@ import type { StoredDoc } from "../mixins/db.mixin";
 
 const CustomersService: ServiceSchema = {
 	name: "customers",
-	mixins: [
-		resourceMixin({ entity: Customer }),
-		bulkMixin("customers"),
-		graphqlMixin(Customer, { bulk: true, search: true }),
-	],
+	mixins: [resourceMixin({ entity: Customer }), bulkMixin("customers")],
 
 	methods: {
 		/** A customer's contacts and interactions go with it; its orders and invoices stay (ledger). */

@@ -5,7 +5,6 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { DomainEvent, NewEvent } from "../mixins/events.mixin";
-import { graphqlMixin } from "../mixins/graphql.mixin";
 import { resourceMixin } from "../mixins/resource.mixin";
 import type { Meta } from "../models/context";
 import { Event } from "../models/event";
@@ -41,11 +40,7 @@ interface ReplayParams {
 
 const EventsService: ServiceSchema = {
 	name: "events",
-	mixins: [
-		resourceMixin({ entity: Event, scope: "events" }),
-		// Events are facts: no version, never updated.
-		graphqlMixin(Event, { operations: ["get", "list"], omit: ["version", "updated_at"] }),
-	],
+	mixins: [resourceMixin({ entity: Event, scope: "events" })],
 
 	actions: {
 		create: false,
@@ -85,6 +80,34 @@ const EventsService: ServiceSchema = {
 					sort: [["_id", 1]],
 					limit: ctx.params.limit ?? REPLAY_MAX,
 				});
+
+				return docs.map((d: Record<string, unknown>) => this.toOutput(d));
+			},
+		},
+
+		/** Every organization's events recorded after `after_id`, oldest first (webhook fan-out). */
+		scan: {
+			visibility: "public",
+			params: {
+				after_id: "string",
+				limit: { type: "number", integer: true, min: 1, max: REPLAY_MAX, optional: true },
+			},
+			async handler(ctx: Context<ReplayParams, Meta>): Promise<DomainEvent[]> {
+				const docs = await this.storeFind(
+					{ _id: { $gt: ctx.params.after_id } },
+					{ sort: [["_id", 1]], limit: ctx.params.limit ?? REPLAY_MAX },
+				);
+
+				return docs.map((d: Record<string, unknown>) => this.toOutput(d));
+			},
+		},
+
+		/** Events of any organization by id (webhook attempts; uncached: each is read once or twice). */
+		fetch: {
+			visibility: "public",
+			params: { ids: { type: "array", items: "string", max: REPLAY_MAX } },
+			async handler(ctx: Context<{ ids: string[] }, Meta>): Promise<DomainEvent[]> {
+				const docs = await this.storeFind({ _id: { $in: ctx.params.ids } });
 
 				return docs.map((d: Record<string, unknown>) => this.toOutput(d));
 			},

@@ -277,6 +277,39 @@ export const ROUTES: RestRoute[] = [
 	...secretOnCreate(resourceRoutes(`${ORG}/members`, "members", "member")),
 	...secretOnCreate(resourceRoutes(`${ORG}/oauth-clients`, "oauth-clients", "OAuth client")),
 
+	...resourceRoutes(
+		`${ORG}/webhooks/:webhook_id/deliveries`,
+		"webhook-deliveries",
+		"webhook delivery",
+		["list", "get"],
+	),
+	{
+		method: "POST",
+		path: `${ORG}/webhooks/:webhook_id/deliveries/:id/redeliver`,
+		action: "webhook-deliveries.redeliver",
+		summary: "Send a webhook delivery again from its first attempt",
+	},
+	{
+		method: "POST",
+		path: `${ORG}/webhooks/:webhook_id/recover`,
+		action: "webhook-deliveries.recover",
+		summary: "Send again every failed or dead delivery since a time",
+	},
+	{
+		method: "POST",
+		path: `${ORG}/webhooks/:id/test`,
+		action: "webhooks.test",
+		summary: "Send a webhook.test event to the endpoint now",
+	},
+	{
+		method: "POST",
+		path: `${ORG}/webhooks/:id/rotate-secret`,
+		action: "webhooks.rotateSecret",
+		noStore: true,
+		summary: "Replace the signing secret (the old one signs for 24 h more)",
+	},
+	...secretOnCreate(resourceRoutes(`${ORG}/webhooks`, "webhooks", "webhook")),
+
 	...secretOnCreate(resourceRoutes("auth/api-keys", "api-keys", "API key")),
 	{
 		method: "POST",
