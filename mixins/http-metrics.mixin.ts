@@ -46,6 +46,13 @@ function secondsSince(start: bigint): number {
 	return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+/** Which API a request used, for the rate-limit rejections counter. */
+function surfaceOf(req: GatewayRequest): "rest" | "graphql" {
+	const path = (req.originalUrl ?? req.url ?? "").split("?")[0];
+
+	return path === "/graphql" || path.startsWith("/graphql/") ? "graphql" : "rest";
+}
+
 /** A span name for a request before routing: its route template, never ids or query values. */
 export function spanNameOf(method: string, url: string): string {
 	const path = url.split("?")[0];
@@ -100,7 +107,7 @@ export const HttpMetricsMixin: Partial<ServiceSchema> = {
 					const seconds = secondsSince(start);
 					const method = req.method ?? "";
 					httpRequestFinished(this.broker, { method, route, status }, seconds);
-					if (status === 429) rateLimitRejected(this.broker, "rest");
+					if (status === 429) rateLimitRejected(this.broker, surfaceOf(req));
 					if (ACCESS_LOG) this.logAccess(req, res, route, status, seconds);
 				});
 			});

@@ -65,6 +65,8 @@ export interface Deleted {
 export interface Page<T = Output> {
 	data: T[];
 	pagination: Pagination;
+	/** Each row's cursor, when the caller set `row_cursors` (GraphQL edges; never REST). */
+	cursors?: string[];
 }
 
 /** Most rows `findMany` returns for one call (the `include` of one page, a DataLoader batch). */
@@ -468,8 +470,12 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 						: true
 					: (page as number) * query.limit < total;
 				const hasPrev = query.cursor ? (forward ? true : hasMore) : (page as number) > 1;
+				const cursors = ctx.params.row_cursors
+					? { cursors: docs.map((d: StoredDoc) => encodeCursor(query.sort, d, "next")) }
+					: {};
 
 				return {
+					...cursors,
 					data,
 					pagination: {
 						page,

@@ -55,6 +55,8 @@ export interface RestParams<B = unknown> {
 	body?: B;
 	/** The `If-Match` header, for writes guarded by an ETag. */
 	if_match?: string;
+	/** Lists also return each row's cursor (GraphQL edges). Set internally, never from a URL. */
+	row_cursors?: boolean;
 }
 
 export type RestContext<B = unknown> = Context<RestParams<B>, Meta>;

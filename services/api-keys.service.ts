@@ -5,6 +5,7 @@
  */
 import crypto from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
+import { graphqlMixin } from "../mixins/graphql.mixin";
 import { resourceMixin } from "../mixins/resource.mixin";
 import type { Body } from "../mixins/resource/body";
 import type { StoredDoc } from "../mixins/db.mixin";
@@ -35,7 +36,11 @@ interface IssueParams {
 
 const ApiKeysService: ServiceSchema = {
 	name: "api-keys",
-	mixins: [resourceMixin({ entity: ApiKey })],
+	mixins: [
+		resourceMixin({ entity: ApiKey }),
+		// `key` is in the answer to the creation only (the after-create hook).
+		graphqlMixin(ApiKey, { fields: { key: "String" } }),
+	],
 
 	hooks: {
 		after: {

@@ -27,6 +27,7 @@ import {
 	sendReplay,
 } from "./api/idempotency";
 import { oauthRoutes } from "./api/oauth-route";
+import { GraphqlGateway } from "./api/graphql";
 import { buildOpenApi } from "./api/openapi";
 import { hasRateLimitHeaders, limitRequest } from "./api/rate-limit";
 import { closeSharedRedis, sharedRedis } from "./api/redis";
@@ -140,7 +141,9 @@ function v1Route(kind: BodyKind) {
 const ApiService: ServiceSchema = {
 	name: "api",
 	// The first mixin wins a conflict: ours retune moleculer-web's `rest` action (span names).
-	mixins: [HttpMetricsMixin, HttpDrainMixin, ApiGateway],
+	// GraphQL at /graphql (HTTP and graphql-ws), last so its route is in place when the gateway
+	// builds its routes; its policy lives in api/graphql.ts.
+	mixins: [HttpMetricsMixin, HttpDrainMixin, ApiGateway, GraphqlGateway],
 
 	settings: {
 		port: config().port,

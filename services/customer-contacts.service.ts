@@ -1,11 +1,18 @@
 /** The people to talk to at a customer (`…/customers/{customer_id}/contacts`). */
 import type { ServiceSchema } from "moleculer";
 import { childResourceMixin } from "../mixins/child-resource.mixin";
-import { CustomerContact } from "../models/customer";
+import { graphqlMixin } from "../mixins/graphql.mixin";
+import { Customer, CustomerContact } from "../models/customer";
 
 const CustomerContactsService: ServiceSchema = {
 	name: "customer-contacts",
-	mixins: [childResourceMixin({ entity: CustomerContact, scope: "customers" })],
+	mixins: [
+		childResourceMixin({ entity: CustomerContact, scope: "customers" }),
+		graphqlMixin(CustomerContact, {
+			scope: "customers",
+			parents: { customer_id: { entity: Customer } },
+		}),
+	],
 };
 
 export default CustomerContactsService;

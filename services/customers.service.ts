@@ -1,6 +1,7 @@
 /** Customers: the organization's accounts, with their contacts and interactions as children. */
 import type { ServiceSchema } from "moleculer";
 import { bulkMixin } from "../mixins/bulk.mixin";
+import { graphqlMixin } from "../mixins/graphql.mixin";
 import { resourceMixin } from "../mixins/resource.mixin";
 import type { RestContext } from "../models/context";
 import { Customer } from "../models/customer";
@@ -8,7 +9,11 @@ import type { StoredDoc } from "../mixins/db.mixin";
 
 const CustomersService: ServiceSchema = {
 	name: "customers",
-	mixins: [resourceMixin({ entity: Customer }), bulkMixin("customers")],
+	mixins: [
+		resourceMixin({ entity: Customer }),
+		bulkMixin("customers"),
+		graphqlMixin(Customer, { bulk: true, search: true }),
+	],
 
 	methods: {
 		/** A customer's contacts and interactions go with it; its orders and invoices stay (ledger). */

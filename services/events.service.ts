@@ -5,6 +5,7 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { DomainEvent, NewEvent } from "../mixins/events.mixin";
+import { graphqlMixin } from "../mixins/graphql.mixin";
 import { resourceMixin } from "../mixins/resource.mixin";
 import type { Meta } from "../models/context";
 import { Event } from "../models/event";
@@ -40,7 +41,11 @@ interface ReplayParams {
 
 const EventsService: ServiceSchema = {
 	name: "events",
-	mixins: [resourceMixin({ entity: Event, scope: "events" })],
+	mixins: [
+		resourceMixin({ entity: Event, scope: "events" }),
+		// Events are facts: no version, never updated.
+		graphqlMixin(Event, { operations: ["get", "list"], omit: ["version", "updated_at"] }),
+	],
 
 	actions: {
 		create: false,

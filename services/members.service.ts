@@ -7,6 +7,7 @@
  */
 import Validator from "fastest-validator";
 import type { Context, ServiceSchema } from "moleculer";
+import { graphqlMixin } from "../mixins/graphql.mixin";
 import { resourceMixin } from "../mixins/resource.mixin";
 import type { Body } from "../mixins/resource/body";
 import type { StoredDoc } from "../mixins/db.mixin";
@@ -52,7 +53,10 @@ const INVITATION_PREFIX = "minv_";
 
 const MembersService: ServiceSchema = {
 	name: "members",
-	mixins: [resourceMixin({ entity: Member, indexes: ["email"] })],
+	mixins: [
+		resourceMixin({ entity: Member, indexes: ["email"] }),
+		graphqlMixin(Member, { operations: ["get", "list"] }),
+	],
 
 	actions: {
 		update: {

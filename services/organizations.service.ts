@@ -4,6 +4,7 @@
  */
 import crypto from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
+import { graphqlMixin } from "../mixins/graphql.mixin";
 import { resourceMixin } from "../mixins/resource.mixin";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Output } from "../mixins/resource/view";
@@ -38,7 +39,10 @@ function slugify(name: string): string {
 
 const OrganizationsService: ServiceSchema = {
 	name: "organizations",
-	mixins: [resourceMixin({ entity: Organization })],
+	mixins: [
+		resourceMixin({ entity: Organization }),
+		graphqlMixin(Organization, { singleton: true, operations: ["get", "update"] }),
+	],
 
 	hooks: {
 		before: {

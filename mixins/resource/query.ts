@@ -183,6 +183,18 @@ export function encodeCursor(
 	);
 }
 
+/** The cursor of the same row, read the other way (GraphQL `before` takes an edge's cursor). */
+export function cursorTowards(raw: string, direction: Cursor["direction"]): string {
+	try {
+		const parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
+
+		return Buffer.from(JSON.stringify({ ...parsed, d: direction })).toString("base64url");
+	} catch {
+		// Not a cursor at all: the list refuses it like any other bad cursor.
+		return raw;
+	}
+}
+
 function decodeCursor(raw: string, sort: SortSpec, details: ErrorDetail[]): Cursor | undefined {
 	try {
 		const parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));

@@ -2,31 +2,18 @@
  * The same requests served by two processes on the Redis transporter: a gateway node running
  * only `api` and a data node running every other service (SERVICES split).
  */
-import { dataServices } from "../../scripts/node";
-import {
-	bootstrap,
-	client,
-	type GatewayNode,
-	REDIS_URL,
-	startNode,
-	tempDir,
-} from "../helpers/gateway";
+import { startSplitCluster } from "../helpers/cluster";
+import { bootstrap, client, type GatewayNode } from "../helpers/gateway";
 import { describeWithRedis } from "../helpers/redis";
 
 describeWithRedis("a gateway node and a data node on the Redis transporter", () => {
-	const namespace = `t-${Math.random().toString(36).slice(2, 10)}`;
-	const cluster = { TRANSPORTER: REDIS_URL, NAMESPACE: namespace };
+	let cluster: Record<string, string>;
 	let data: GatewayNode;
 	let gateway: GatewayNode;
 	let firstOrg: string;
 
 	beforeAll(async () => {
-		data = await startNode({
-			...cluster,
-			SERVICES: dataServices().join(","),
-			DATA_DIR: tempDir(),
-		});
-		gateway = await startNode({ ...cluster, SERVICES: "api", DATA_DIR: tempDir() });
+		({ env: cluster, data, gateway } = await startSplitCluster());
 	});
 
 	afterAll(async () => {

@@ -1,0 +1,106 @@
+/**
+ * Workflow mutations (`cancelOrder(id, reason)`, `fulfillOrder(id, input)`), each resolved by
+ * the service's REST workflow action with `{ params: { id }, body }`: the arguments besides the
+ * id form the body (`input` spread into it), keys in snake_case and dates as RFC 3339 strings.
+ */
+import type { Context } from "moleculer";
+import type { Meta } from "../../models/context";
+import type { Output } from "../resource/view";
+import { toGraphql } from "./convert";
+import { type GraphqlModel, snake } from "./model";
+
+export interface StepMutation {
+	/** The service's REST workflow action (`cancel`). */
+	action: string;
+	/** Arguments besides the id, as SDL (`reason: String`, `input: FulfillOrderInput!`). */
+	args?: string;
+	/** The id argument's name (default `id`; the design document has `quoteId`, `leadId`). */
+	idArg?: string;
+	/**
+	 * When the mutation answers another entity (`convertQuoteToOrder` answers the new order):
+	 * its type, the service whose `graphqlByIds` shapes it, and the field of the step's answer
+	 * holding its id (default `id`; a converted quote names its order in `order_id`).
+	 */
+	returns?: { typeName: string; service: string; idField?: string };
+}
+
+interface StepParams {
+	step: string;
+	idArg: string;
+	via?: string;
+	viaField?: string;
+	input?: Record<string, unknown>;
+}
+
+type StepContext = Context<StepParams & Record<string, unknown>, Meta>;
+type Row = Record<string, unknown>;
+
+/** Argument values as a REST body: snake_case keys, dates as strings. */
+function restArgs(value: unknown): unknown {
+	if (value instanceof Date) return value.toISOString();
+	if (Array.isArray(value)) return value.map(restArgs);
+	if (typeof value !== "object" || value === null) return value;
+
+	return Object.fromEntries(Object.entries(value).map(([k, v]) => [snake(k), restArgs(v)]));
+}
+
+export function stepParts(m: GraphqlModel, steps: Record<string, StepMutation>) {
+	const mutation = Object.entries(steps).map(([name, s]) => {
+		const args = [`${s.idArg ?? "id"}: ID!`, ...(s.args ? [s.args] : [])].join(", ");
+
+		return `${name}(${args}): ${s.returns?.typeName ?? m.typeName}!`;
+	});
+	const resolvers = Object.fromEntries(
+		Object.entries(steps).map(([name, s]) => {
+			const params = {
+				step: s.action,
+				idArg: s.idArg ?? "id",
+				via: s.returns?.service,
+				viaField: s.returns?.idField,
+			};
+
+			return [name, { action: "graphqlStep", params }];
+		}),
+	);
+
+	return { mutation, resolvers };
+}
+
+export function stepActions(
+	m: GraphqlModel,
+	write: string,
+	steps: Record<string, StepMutation>,
+): Record<string, object> {
+	const declared = Object.values(steps);
+	if (declared.length === 0) return {};
+	const services = declared.flatMap((s) => (s.returns ? [s.returns.service] : []));
+
+	return {
+		graphqlStep: {
+			scope: write,
+			visibility: "public",
+			// Only the declared workflow actions are reachable, whatever a caller puts in `step`.
+			params: {
+				step: { type: "enum", values: [...new Set(declared.map((s) => s.action))] },
+				idArg: "string",
+				via: { type: "enum", values: [...new Set(services)], optional: true },
+				viaField: { type: "string", optional: true },
+			},
+			async handler(ctx: StepContext): Promise<Row | null> {
+				const { step, idArg, via, viaField = "id", input, ...rest } = ctx.params;
+				const { [idArg]: id, ...args } = rest;
+				const body = restArgs({ ...args, ...input });
+				const out: Output = await ctx.call(`${m.entity.plural}.${step}`, {
+					params: { id },
+					body,
+				});
+				if (!via) return toGraphql(m, out);
+				const [row]: Array<Row | null> = await ctx.call(`${via}.graphqlByIds`, {
+					keys: [String(out[viaField])],
+				});
+
+				return row;
+			},
+		},
+	};
+}

@@ -1,0 +1,220 @@
+/**
+ * GraphQL subscriptions over the graphql-ws protocol at `/graphql`, with a real graphql-ws
+ * client on the `ws` package: authentication at connection, delivery of domain events,
+ * isolation between organizations, the same limits and scopes as HTTP, and other WebSocket
+ * upgrades on the same port left alone (socket.io shares it).
+ */
+import crypto from "node:crypto";
+import net from "node:net";
+import type { Client as WsClient } from "graphql-ws";
+import {
+	bootstrap,
+	freePort,
+	type GatewayNode,
+	type Owner,
+	startNode,
+	tempDir,
+} from "../helpers/gateway";
+import { connected, Inbox, request, socketTo } from "../helpers/sockets";
+import {
+	graphqlClient,
+	type GraphqlRequest,
+	metricValue,
+	repeatUntil,
+	subscribe,
+	until,
+	wsClient,
+} from "../helpers/graphql";
+
+let node: GatewayNode;
+let a: Owner;
+let b: Owner;
+let gqlA: GraphqlRequest;
+let gqlB: GraphqlRequest;
+const sockets: WsClient[] = [];
+let metricsPort: number;
+
+const INTERACTIONS = `subscription($c: ID!) { customerInteraction(customerId: $c) {
+	id type subject customerId customer { name } } }`;
+
+function socket(credential?: string): WsClient {
+	const client = wsClient(node.url, credential);
+	sockets.push(client);
+
+	return client;
+}
+
+async function newCustomer(gql: GraphqlRequest, name: string): Promise<string> {
+	const res = await gql(
+		"mutation($n: String!) { createCustomer(input: { name: $n, segment: SMB }) { id } }",
+		{ n: name },
+	);
+
+	return res.body.data.createCustomer.id;
+}
+
+function interaction(gql: GraphqlRequest, customerId: string, subject = "Call back") {
+	return gql(
+		`mutation($c: ID!, $s: String) { createCustomerInteraction(input: { customerId: $c,
+			type: CALL, subject: $s }) { id } }`,
+		{ c: customerId, s: subject },
+	);
+}
+
+beforeAll(async () => {
+	const dataDir = tempDir();
+	a = bootstrap({ DATA_DIR: dataDir }, "Org A");
+	b = bootstrap({ DATA_DIR: dataDir }, "Org B");
+	metricsPort = await freePort();
+	node = await startNode({ DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) });
+	gqlA = graphqlClient(node.url, a.api_key);
+	gqlB = graphqlClient(node.url, b.api_key);
+});
+
+afterAll(async () => {
+	await Promise.all(sockets.map((s) => s.dispose()));
+	await node?.stop();
+});
+
+test("customerInteraction delivers an interaction created over HTTP, its customer resolved; the socket is counted", async () => {
+	const customerId = await newCustomer(gqlA, "Subscribed Co");
+	const sub = subscribe<{ data: { customerInteraction: Record<string, unknown> } }>(
+		socket(a.api_key),
+		INTERACTIONS,
+		{ c: customerId },
+	);
+	const created: string[] = [];
+
+	await repeatUntil(
+		() => sub.received.length > 0,
+		async () =>
+			created.push(
+				(await interaction(gqlA, customerId)).body.data.createCustomerInteraction.id,
+			),
+	);
+
+	const open = await metricValue(
+		`http://127.0.0.1:${metricsPort}`,
+		"active_connections",
+		'type="graphql"',
+	);
+
+	const event = sub.received[0].data.customerInteraction;
+	expect(open).toBeGreaterThanOrEqual(1);
+	expect(created).toContain(event.id);
+	expect(event).toMatchObject({
+		type: "CALL",
+		subject: "Call back",
+		customerId,
+		customer: { name: "Subscribed Co" },
+	});
+});
+
+test("a subscriber of organization A receives nothing of B, even when naming B's customer", async () => {
+	const customerOfA = await newCustomer(gqlA, "A's customer");
+	const customerOfB = await newCustomer(gqlB, "B's customer");
+	const socketA = socket(a.api_key);
+	// Subscribed first: live no later than `ownA`, which is sent after it on the same socket.
+	const snooping = subscribe(socketA, INTERACTIONS, { c: customerOfB });
+	const ownA = subscribe(socketA, INTERACTIONS, { c: customerOfA });
+	const ownB = subscribe(socket(b.api_key), INTERACTIONS, { c: customerOfB });
+	await repeatUntil(
+		() => ownA.received.length > 0,
+		() => interaction(gqlA, customerOfA),
+	);
+	await repeatUntil(
+		() => ownB.received.length > 0,
+		() => interaction(gqlB, customerOfB),
+	);
+
+	// B's event was published and matched B's subscriber; A's later event reached A.
+	const seen = ownA.received.length;
+	await interaction(gqlA, customerOfA, "after B");
+	await until(() => ownA.received.length > seen);
+
+	expect(ownB.received.length).toBeGreaterThan(0);
+	expect(snooping.received).toEqual([]);
+	expect(snooping.failure()).toBeUndefined();
+});
+
+test("a socket without a valid credential is closed with 4401", async () => {
+	const none = subscribe(socket(), "{ organization { id } }");
+	const bad = subscribe(socket("mnx_not-a-real-key"), "{ organization { id } }");
+
+	await until(() => Boolean(none.failure() && bad.failure()));
+
+	expect((none.failure() as { code: number }).code).toBe(4401);
+	expect((bad.failure() as { code: number }).code).toBe(4401);
+	expect(none.received).toEqual([]);
+});
+
+test("over WebSocket the same limits and scopes apply as over HTTP", async () => {
+	const limited = await gqlA(
+		'mutation { createApiKey(input: { name: "Events only", scopes: ["events:read"] }) { key } }',
+	);
+	const deep = `subscription { customerInteraction(customerId: "x") { customer { contacts(first: 1) {
+		customer { contacts(first: 1) { customer { contacts(first: 1) { customer { contacts(first: 1) {
+		customer { contacts(first: 1) { id } } } } } } } } } } }`;
+
+	const tooDeep = subscribe(socket(a.api_key), deep);
+	const noScope = subscribe(socket(limited.body.data.createApiKey.key), INTERACTIONS, {
+		c: crypto.randomUUID(),
+	});
+	await until(() => Boolean(tooDeep.failure() && noScope.failure()));
+
+	const codes = (f: unknown) => (f as Array<{ extensions: { code: string } }>)[0].extensions.code;
+	expect(codes(tooDeep.failure())).toBe("VALIDATION_ERROR");
+	expect(codes(noScope.failure())).toBe("FORBIDDEN");
+});
+
+test("a WebSocket upgrade to another path is left open for its owner, not aborted", async () => {
+	// No one on this node owns the path: whoever would, finds the socket untouched.
+	const raw = net.connect(node.port, "127.0.0.1");
+	let bytes = 0;
+	let closed = false;
+	raw.on("data", (d) => (bytes += d.length));
+	raw.on("close", () => (closed = true));
+	await new Promise<void>((resolve) => raw.once("connect", () => resolve()));
+	const key = crypto.randomBytes(16).toString("base64");
+	await new Promise<void>((resolve) =>
+		raw.write(
+			"GET /another-ws-endpoint HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+				`Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: ${key}\r\n` +
+				"Sec-WebSocket-Version: 13\r\n\r\n",
+			() => resolve(),
+		),
+	);
+
+	// A whole subscription round trip on /graphql happens after the server saw that upgrade.
+	const customerId = await newCustomer(gqlA, "Shared port");
+	const sub = subscribe(socket(a.api_key), INTERACTIONS, { c: customerId });
+	await repeatUntil(
+		() => sub.received.length > 0,
+		() => interaction(gqlA, customerId),
+	);
+
+	expect(bytes).toBe(0);
+	expect(closed).toBe(false);
+	raw.destroy();
+});
+
+test("socket.io connects on the same port while GraphQL subscriptions are live; both get the event", async () => {
+	const customerId = await newCustomer(gqlA, "Two protocols");
+	const sub = subscribe(socket(a.api_key), INTERACTIONS, { c: customerId });
+	await repeatUntil(
+		() => sub.received.length > 0,
+		() => interaction(gqlA, customerId),
+	);
+	const io = await connected(socketTo(node.url, { token: a.api_key }));
+	const inbox = new Inbox(io);
+	await request(io, "subscribe", { types: ["customer_interaction.created"] });
+
+	const seen = sub.received.length;
+	const created = await interaction(gqlA, customerId, "Both");
+	const id = created.body.data.createCustomerInteraction.id;
+	await inbox.waitFor((events) => events.some((e) => e.data.object.id === id));
+	await until(() => sub.received.length > seen);
+	io.close();
+
+	expect(sub.received.length).toBe(seen + 1);
+});
