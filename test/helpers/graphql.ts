@@ -4,6 +4,7 @@
  */
 import { type Client as WsClient, createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { bootstrap, freePort, type GatewayNode, type Owner, startNode, tempDir } from "./gateway";
 
 export interface GraphqlReply {
 	status: number;
@@ -140,4 +141,29 @@ export function callsBetween(
 			.filter(([action, n]) => prefix.test(action) && n !== (before[action] ?? 0))
 			.map(([action, n]) => [action, n - (before[action] ?? 0)]),
 	);
+}
+
+export interface GraphqlGateway {
+	node: GatewayNode;
+	/** Base URL of the node's Prometheus endpoint. */
+	metricsUrl: string;
+	/** One owner per organization asked for, in order. */
+	owners: Owner[];
+	/** A GraphQL client per owner, in the same order. */
+	clients: GraphqlRequest[];
+}
+
+/** A gateway process on fresh data with one organization per name and `/metrics` on. */
+export async function startGraphqlGateway(...organizations: string[]): Promise<GraphqlGateway> {
+	const dataDir = tempDir();
+	const owners = organizations.map((name) => bootstrap({ DATA_DIR: dataDir }, name));
+	const metricsPort = await freePort();
+	const node = await startNode({ DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) });
+
+	return {
+		node,
+		metricsUrl: `http://127.0.0.1:${metricsPort}`,
+		owners,
+		clients: owners.map((o) => graphqlClient(node.url, o.api_key)),
+	};
 }

@@ -2,18 +2,31 @@
  * The same requests served by two processes on the Redis transporter: a gateway node running
  * only `api` and a data node running every other service (SERVICES split).
  */
-import { startSplitCluster } from "../helpers/cluster";
-import { bootstrap, client, type GatewayNode } from "../helpers/gateway";
+import { dataServices } from "../../scripts/node";
+import {
+	bootstrap,
+	client,
+	type GatewayNode,
+	REDIS_URL,
+	startNode,
+	tempDir,
+} from "../helpers/gateway";
 import { describeWithRedis } from "../helpers/redis";
 
 describeWithRedis("a gateway node and a data node on the Redis transporter", () => {
-	let cluster: Record<string, string>;
+	const namespace = `t-${Math.random().toString(36).slice(2, 10)}`;
+	const cluster = { TRANSPORTER: REDIS_URL, NAMESPACE: namespace };
 	let data: GatewayNode;
 	let gateway: GatewayNode;
 	let firstOrg: string;
 
 	beforeAll(async () => {
-		({ env: cluster, data, gateway } = await startSplitCluster());
+		data = await startNode({
+			...cluster,
+			SERVICES: dataServices().join(","),
+			DATA_DIR: tempDir(),
+		});
+		gateway = await startNode({ ...cluster, SERVICES: "api", DATA_DIR: tempDir() });
 	});
 
 	afterAll(async () => {

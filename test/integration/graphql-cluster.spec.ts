@@ -3,16 +3,15 @@
  * the data node's services sent over the Redis transporter (declarative resolvers only), and
  * subscriptions are fed by events recorded on the other node.
  */
-import { startSplitCluster, type SplitCluster } from "../helpers/cluster";
-import { bootstrap } from "../helpers/gateway";
+import { bootstrap, type NodePair, REDIS_URL, startPair } from "../helpers/gateway";
 import { graphqlClient, repeatUntil, subscribe, wsClient } from "../helpers/graphql";
 import { describeWithRedis } from "../helpers/redis";
 
 describeWithRedis("GraphQL on a gateway node with the domains on another node", () => {
-	let cluster: SplitCluster;
+	let cluster: NodePair;
 
 	beforeAll(async () => {
-		cluster = await startSplitCluster();
+		cluster = await startPair(REDIS_URL);
 	});
 
 	afterAll(async () => {
@@ -20,7 +19,7 @@ describeWithRedis("GraphQL on a gateway node with the domains on another node", 
 	});
 
 	test("queries with batched relations and a subscription work across the two processes", async () => {
-		const owner = bootstrap(cluster.env, "Cluster GraphQL Org");
+		const owner = bootstrap(cluster.cluster, "Cluster GraphQL Org");
 		const gql = graphqlClient(cluster.gateway.url, owner.api_key);
 		const created =
 			await gql(`mutation { createCustomer(input: { name: "Remote Co", segment: STARTUP }) {

@@ -3,14 +3,19 @@
  * aliases, one operation per request, CSRF prevention, and no introspection or field
  * suggestions in production. Over-limit operations are refused before anything executes.
  */
-import { bootstrap, freePort, type GatewayNode, startNode, tempDir } from "../helpers/gateway";
-import { graphqlClient, type GraphqlRequest, metricValue } from "../helpers/graphql";
+import { type GatewayNode, startNode, tempDir, bootstrap } from "../helpers/gateway";
+import {
+	graphqlClient,
+	type GraphqlRequest,
+	metricValue,
+	startGraphqlGateway,
+} from "../helpers/graphql";
 
 let node: GatewayNode;
 let production: GatewayNode;
 let key: string;
 let gql: GraphqlRequest;
-let metricsPort: number;
+let metricsUrl: string;
 
 /** `createCustomer` (level 1) nested `levels` deep: contacts at even levels, their customer at odd. */
 function nestedMutation(name: string, levels: number): string {
@@ -32,11 +37,10 @@ async function customersNamed(name: string): Promise<number> {
 }
 
 beforeAll(async () => {
-	const dataDir = tempDir();
-	key = bootstrap({ DATA_DIR: dataDir }, "Limits Org").api_key;
-	metricsPort = await freePort();
-	node = await startNode({ DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) });
-	gql = graphqlClient(node.url, key);
+	const gateway = await startGraphqlGateway("Limits Org");
+	({ node, metricsUrl } = gateway);
+	key = gateway.owners[0].api_key;
+	[gql] = gateway.clients;
 });
 
 afterAll(async () => {
@@ -192,7 +196,7 @@ describe("rate limits", () => {
 		expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
 		expect(refused.body.errors[0].extensions.code).toBe("RATE_LIMITED");
 		const rejected = await metricValue(
-			`http://127.0.0.1:${metricsPort}`,
+			metricsUrl,
 			"rate_limit_rejections_total",
 			'surface="graphql"',
 		);

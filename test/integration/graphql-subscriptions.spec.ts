@@ -7,20 +7,13 @@
 import crypto from "node:crypto";
 import net from "node:net";
 import type { Client as WsClient } from "graphql-ws";
-import {
-	bootstrap,
-	freePort,
-	type GatewayNode,
-	type Owner,
-	startNode,
-	tempDir,
-} from "../helpers/gateway";
+import { type GatewayNode, type Owner } from "../helpers/gateway";
 import { connected, Inbox, request, socketTo } from "../helpers/sockets";
 import {
-	graphqlClient,
 	type GraphqlRequest,
 	metricValue,
 	repeatUntil,
+	startGraphqlGateway,
 	subscribe,
 	until,
 	wsClient,
@@ -32,7 +25,7 @@ let b: Owner;
 let gqlA: GraphqlRequest;
 let gqlB: GraphqlRequest;
 const sockets: WsClient[] = [];
-let metricsPort: number;
+let metricsUrl: string;
 
 const INTERACTIONS = `subscription($c: ID!) { customerInteraction(customerId: $c) {
 	id type subject customerId customer { name } } }`;
@@ -62,13 +55,10 @@ function interaction(gql: GraphqlRequest, customerId: string, subject = "Call ba
 }
 
 beforeAll(async () => {
-	const dataDir = tempDir();
-	a = bootstrap({ DATA_DIR: dataDir }, "Org A");
-	b = bootstrap({ DATA_DIR: dataDir }, "Org B");
-	metricsPort = await freePort();
-	node = await startNode({ DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) });
-	gqlA = graphqlClient(node.url, a.api_key);
-	gqlB = graphqlClient(node.url, b.api_key);
+	const gateway = await startGraphqlGateway("Org A", "Org B");
+	({ node, metricsUrl } = gateway);
+	[a, b] = gateway.owners;
+	[gqlA, gqlB] = gateway.clients;
 });
 
 afterAll(async () => {
@@ -93,11 +83,7 @@ test("customerInteraction delivers an interaction created over HTTP, its custome
 			),
 	);
 
-	const open = await metricValue(
-		`http://127.0.0.1:${metricsPort}`,
-		"active_connections",
-		'type="graphql"',
-	);
+	const open = await metricValue(metricsUrl, "active_connections", 'type="graphql"');
 
 	const event = sub.received[0].data.customerInteraction;
 	expect(open).toBeGreaterThanOrEqual(1);

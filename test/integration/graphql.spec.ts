@@ -4,22 +4,20 @@
  * metrics), scopes, tenancy and
  * the error catalogue in `extensions.code`.
  */
+import { type GatewayNode, type Owner } from "../helpers/gateway";
 import {
-	bootstrap,
-	freePort,
-	type GatewayNode,
-	type Owner,
-	startNode,
-	tempDir,
-} from "../helpers/gateway";
-import { actionCalls, callsBetween, graphqlClient, type GraphqlRequest } from "../helpers/graphql";
+	actionCalls,
+	callsBetween,
+	graphqlClient,
+	type GraphqlRequest,
+	startGraphqlGateway,
+} from "../helpers/graphql";
 
 let node: GatewayNode;
 let owner: Owner;
-let other: Owner;
 let gql: GraphqlRequest;
 let otherGql: GraphqlRequest;
-let metricsPort: number;
+let metricsUrl: string;
 
 const CUSTOMER_FIELDS = "id name email segment status lifetimeValue version externalId";
 
@@ -40,13 +38,10 @@ async function createCustomer(input: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-	const dataDir = tempDir();
-	owner = bootstrap({ DATA_DIR: dataDir }, "GraphQL Org");
-	other = bootstrap({ DATA_DIR: dataDir }, "Other GraphQL Org");
-	metricsPort = await freePort();
-	node = await startNode({ DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) });
-	gql = graphqlClient(node.url, owner.api_key);
-	otherGql = graphqlClient(node.url, other.api_key);
+	const gateway = await startGraphqlGateway("GraphQL Org", "Other GraphQL Org");
+	({ node, metricsUrl } = gateway);
+	[owner] = gateway.owners;
+	[gql, otherGql] = gateway.clients;
 });
 
 afterAll(async () => {
@@ -375,15 +370,14 @@ describe("scopes, credentials and batching of relations", () => {
 		const query = `query($q: String!, $n: Int!) { customers(filter: { q: $q }, pagination: { first: $n }) {
 			nodes { name contacts(first: 2) { name customer { id } } interactions(first: 2) { type } } } }`;
 
-		const metrics = `http://127.0.0.1:${metricsPort}`;
 		// Every action of the customer domains, as Moleculer counts them where they run.
 		const domains = /^customer/;
 
-		const start = await actionCalls(metrics);
+		const start = await actionCalls(metricsUrl);
 		const fifty = await gql(query, { q: tag, n: 50 });
-		const middle = await actionCalls(metrics);
+		const middle = await actionCalls(metricsUrl);
 		const five = await gql(query, { q: tag, n: 5 });
-		const end = await actionCalls(metrics);
+		const end = await actionCalls(metricsUrl);
 
 		const nodes = fifty.body.data.customers.nodes;
 		expect(nodes).toHaveLength(50);
