@@ -4,35 +4,22 @@
  * mixes it in with its entity description and adds only its own rules through the `before*`
  * hooks and its workflow actions.
  */
-import crypto from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Auth, Meta, RestContext, RestParams } from "../models/context";
-import type { EntityDefinition, RefField } from "../models/entity";
-import {
-	ApiError,
-	type ErrorDetail,
-	notFound,
-	preconditionFailed,
-	validationError,
-} from "../models/errors";
+import type { EntityDefinition } from "../models/entity";
+import { ApiError, type ErrorDetail, notFound, validationError } from "../models/errors";
 import { config } from "../models/config";
 import { type IndexSpec, type StoredDoc, storeMixin } from "./db.mixin";
 import { EventsMixin } from "./events.mixin";
-import { type Body, bodyChecker } from "./resource/body";
+import type { Body } from "./resource/body";
 import { readCache } from "./resource/cache";
-import { KeyedLock } from "./resource/keyed-lock";
-import {
-	combineClauses,
-	encodeCursor,
-	keysetAfter,
-	type ListQuery,
-	parseListQuery,
-	parseView,
-	reverseSort,
-	type StoreQuery,
-	type ViewOptions,
-} from "./resource/query";
-import { etagOf, ifMatchHolds, type Output, toOutput } from "./resource/view";
+import { listMethods, type Page } from "./resource/list-methods";
+import { parseView, type StoreQuery } from "./resource/query";
+import { type Output, toOutput } from "./resource/view";
+import { type Deleted, writeMethods } from "./resource/write-methods";
+
+export type { Page, Pagination } from "./resource/list-methods";
+export type { Deleted } from "./resource/write-methods";
 
 export interface ResourceOptions {
 	entity: EntityDefinition;
@@ -46,36 +33,12 @@ export interface ResourceOptions {
 	createdEvent?: string;
 }
 
-export interface Pagination {
-	page: number | null;
-	limit: number;
-	total: number;
-	pages: number;
-	has_next: boolean;
-	has_prev: boolean;
-	next_cursor: string | null;
-	prev_cursor: string | null;
-}
-
-export interface Deleted {
-	id: string;
-	deleted: true;
-}
-
-export interface Page<T = Output> {
-	data: T[];
-	pagination: Pagination;
-	/** Each row's cursor, when the caller set `row_cursors` (GraphQL edges; never REST). */
-	cursors?: string[];
-}
-
 /** Most rows `findMany` returns for one call (the `include` of one page, a DataLoader batch). */
 const FIND_MANY_MAX = 1000;
 
 export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> {
 	const { entity } = options;
 	const scope = options.scope ?? entity.plural;
-	const checker = bodyChecker(entity);
 	const uniqueFields = Object.entries(entity.fields)
 		.filter(([, f]) => f.unique)
 		.map(([n]) => n);
@@ -85,7 +48,6 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			([, f]) => f.index || f.unique || ((f.type === "ref" || f.type === "enum") && f.filter),
 		)
 		.map(([n]) => n);
-	const locks = new KeyedLock();
 
 	return {
 		mixins: [
@@ -170,6 +132,9 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 		},
 
 		methods: {
+			...writeMethods(entity, { createdEvent: options.createdEvent }),
+			...listMethods(entity),
+
 			/** Hooks a domain overrides to add its rules; each returns the (possibly changed) body. */
 			async beforeCreate(_ctx: RestContext, doc: Body): Promise<Body> {
 				return doc;
@@ -191,44 +156,6 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				_out: Output,
 			): Promise<void> {
 				// nothing to follow up by default
-			},
-
-			/** One create: validate, check references, domain rules, insert, event. */
-			async createOne(ctx: RestContext, body: unknown, now?: string): Promise<Output> {
-				const doc = checker.create(this.withParent(ctx, body));
-				await this.checkRefs(ctx, doc);
-				const prepared: Body = await this.beforeCreate(ctx, doc);
-				const stored = await this.insertUnique(ctx, prepared, now);
-				const out = this.toOutput(stored);
-				await this.publishEvent(ctx, options.createdEvent ?? `${entity.name}.created`, out);
-
-				return out;
-			},
-
-			async updateOne(ctx: RestContext, id: unknown, body: unknown): Promise<Output> {
-				const current = await this.loadScoped(ctx, id);
-				this.checkIfMatch(ctx, current);
-				const currency = entity.currencyField
-					? (current[entity.currencyField] as string)
-					: undefined;
-				const changes = checker.update(body, currency);
-				await this.checkRefs(ctx, changes);
-				const prepared: Body = await this.beforeUpdate(ctx, changes, current);
-
-				return this.applyChanges(ctx, current, prepared);
-			},
-
-			async removeOne(ctx: RestContext, id: unknown): Promise<Deleted> {
-				const current = await this.loadScoped(ctx, id);
-				this.checkIfMatch(ctx, current);
-				await this.beforeRemove(ctx, current);
-				await this.storeRemove({
-					_id: current._id,
-					organization_id: current.organization_id,
-				});
-				await this.publishEvent(ctx, `${entity.name}.deleted`, this.toOutput(current));
-
-				return { id: current._id, deleted: true };
 			},
 
 			async getResource(ctx: RestContext): Promise<Output> {
@@ -308,251 +235,6 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 
 			toOutput(doc: StoredDoc, fields?: string[]): Output {
 				return toOutput(entity, doc, fields);
-			},
-
-			checkIfMatch(ctx: RestContext, current: StoredDoc): void {
-				const header = ctx.params.if_match;
-				const resource = { id: current._id, version: current.version as number };
-				if (header && !ifMatchHolds(header, resource))
-					throw preconditionFailed(etagOf(resource));
-			},
-
-			/** Child resources take their parent from the path (existence is checked with the other refs). */
-			withParent(ctx: RestContext, body: unknown): unknown {
-				const parent = entity.parentField;
-				const fromPath = parent ? ctx.params.params?.[parent] : undefined;
-				if (
-					!parent ||
-					!fromPath ||
-					body === null ||
-					typeof body !== "object" ||
-					Array.isArray(body)
-				)
-					return body;
-				const given = (body as Body)[parent];
-				if (given !== undefined && given !== fromPath) {
-					throw validationError([
-						{ field: parent, message: "differs from the id in the path", value: given },
-					]);
-				}
-
-				return { ...body, [parent]: fromPath };
-			},
-
-			/** Every `ref` field must name a row of the caller's organization (404 would leak nothing more). */
-			async checkRefs(ctx: RestContext, doc: Body): Promise<void> {
-				const details: ErrorDetail[] = [];
-				for (const [name, field] of Object.entries(entity.fields)) {
-					const value = doc[name];
-					if (field.type !== "ref" || typeof value !== "string") continue;
-					const service = (field as RefField).service;
-					const found: Output[] = await ctx.call(`${service}.findMany`, {
-						field: "id",
-						values: [value],
-					});
-					if (found.length === 0)
-						details.push({
-							field: name,
-							message: `no such ${service.replace(/s$/, "")}`,
-							value,
-						});
-				}
-				if (details.length)
-					throw notFound(
-						details.map((d) => d.message.replace(/^no such /, "")).join(", "),
-					);
-			},
-
-			/** Inserts under the organization's unique-field locks, so two creates cannot both win. */
-			async insertUnique(ctx: RestContext, body: Body, at?: string): Promise<StoredDoc> {
-				const org = this.orgOf(ctx);
-				const keys = uniqueFields
-					.filter((f) => body[f] != null)
-					.map((f) => `${org}:${f}:${body[f]}`);
-
-				return locks.run(keys, async () => {
-					await this.assertUnique(org, body);
-					const now = at ?? new Date().toISOString();
-					const doc = {
-						...body,
-						_id: crypto.randomUUID(),
-						organization_id: org,
-						version: 1,
-						created_at: now,
-						updated_at: now,
-					};
-
-					return this.storeInsert(doc);
-				});
-			},
-
-			async assertUnique(org: string, body: Body, exceptId?: string): Promise<void> {
-				for (const field of uniqueFields) {
-					if (body[field] == null) continue;
-					const query: StoreQuery = { organization_id: org, [field]: body[field] };
-					if (exceptId) query._id = { $ne: exceptId };
-					if (await this.storeFindOne(query)) {
-						throw new ApiError("CONFLICT", `Another ${entity.name} has this ${field}`, {
-							details: [{ field, message: "is already taken", value: body[field] }],
-						});
-					}
-				}
-			},
-
-			/**
-			 * Stores an update as a compare-and-set on the version, so two writers cannot silently
-			 * overwrite each other, then records `<entity>.updated` with the old values of the changed
-			 * fields (and `<entity>.status_changed` when the status moved).
-			 */
-			async applyChanges(
-				ctx: RestContext,
-				current: StoredDoc,
-				changes: Body,
-			): Promise<Output> {
-				const changed = Object.keys(changes).filter(
-					(k) => JSON.stringify(changes[k]) !== JSON.stringify(current[k] ?? null),
-				);
-				if (changed.length === 0) return this.toOutput(current);
-				const org = current.organization_id as string;
-				const keys = uniqueFields
-					.filter((f) => changed.includes(f) && changes[f] != null)
-					.map((f) => `${org}:${f}:${changes[f]}`);
-				const updated = await locks.run(keys, async () => {
-					await this.assertUnique(org, changes, current._id);
-					const set = {
-						...Object.fromEntries(changed.map((k) => [k, changes[k]])),
-						version: (current.version as number) + 1,
-						updated_at: new Date().toISOString(),
-					};
-					const count = await this.storeUpdate(
-						{ _id: current._id, organization_id: org, version: current.version },
-						set,
-					);
-					if (count === 0)
-						throw new ApiError(
-							"CONFLICT",
-							`The ${entity.name} was changed by another request; fetch it and retry`,
-						);
-
-					return { ...current, ...set } as StoredDoc;
-				});
-				const out = this.toOutput(updated);
-				const previous = this.toOutput(current);
-				const previousAttributes = Object.fromEntries(
-					changed.map((k) => [k, previous[k] ?? null]),
-				);
-				await this.publishEvent(ctx, `${entity.name}.updated`, out, previousAttributes);
-				if (changed.includes("status")) {
-					await this.publishEvent(ctx, `${entity.name}.status_changed`, out, {
-						status: previous.status,
-					});
-				}
-				await this.afterUpdate(ctx, current, out);
-
-				return out;
-			},
-
-			async listResources(ctx: RestContext): Promise<Page> {
-				const query: ListQuery = parseListQuery(
-					entity,
-					ctx.params.query ?? {},
-					this.scopeQuery(ctx),
-				);
-				const [docs, total, hasMore] = await this.findPage(query);
-				const data = await this.present(ctx, docs, query);
-				const first = docs[0];
-				const last = docs[docs.length - 1];
-				const forward = query.cursor?.direction !== "prev";
-				const page = query.cursor ? null : (query.page ?? 1);
-				const hasNext = query.cursor
-					? forward
-						? hasMore
-						: true
-					: (page as number) * query.limit < total;
-				const hasPrev = query.cursor ? (forward ? true : hasMore) : (page as number) > 1;
-				const cursors = ctx.params.row_cursors
-					? { cursors: docs.map((d: StoredDoc) => encodeCursor(query.sort, d, "next")) }
-					: {};
-
-				return {
-					...cursors,
-					data,
-					pagination: {
-						page,
-						limit: query.limit,
-						total,
-						pages: Math.ceil(total / query.limit),
-						has_next: hasNext,
-						has_prev: hasPrev && total > 0,
-						next_cursor:
-							hasNext && last ? encodeCursor(query.sort, last, "next") : null,
-						prev_cursor:
-							hasPrev && first ? encodeCursor(query.sort, first, "prev") : null,
-					},
-				};
-			},
-
-			/** One page of stored rows, the total, and whether more rows lie in the page's direction. */
-			async findPage(query: ListQuery): Promise<[StoredDoc[], number, boolean]> {
-				const total: number = await this.storeCount(query.filter);
-				if (!query.cursor) {
-					const skip = ((query.page ?? 1) - 1) * query.limit;
-					const docs: StoredDoc[] = await this.storeFind(query.filter, {
-						sort: query.sort,
-						skip,
-						limit: query.limit,
-					});
-
-					return [docs, total, skip + docs.length < total];
-				}
-				const forward = query.cursor.direction === "next";
-				const sort = forward ? query.sort : reverseSort(query.sort);
-				const filter = combineClauses([
-					query.filter,
-					keysetAfter(sort, query.cursor.values),
-				]);
-				const docs: StoredDoc[] = await this.storeFind(filter, {
-					sort,
-					limit: query.limit + 1,
-				});
-				const hasMore = docs.length > query.limit;
-				const page = docs.slice(0, query.limit);
-
-				return [forward ? page : page.reverse(), total, hasMore];
-			},
-
-			/** Outputs with `fields` applied and `include`d relations embedded, one batch per relation. */
-			async present(
-				ctx: RestContext,
-				docs: StoredDoc[],
-				view: ViewOptions,
-			): Promise<Output[]> {
-				const rows = docs.map((d) => this.toOutput(d, view.fields));
-				for (const name of view.include) {
-					const relation = entity.relations?.[name];
-					if (!relation) continue;
-					const key = relation.kind === "many" ? "_id" : (relation.localKey as string);
-					const ids = [
-						...new Set(
-							docs
-								.map((d) => d[key])
-								.filter((v): v is string => typeof v === "string"),
-						),
-					];
-					const field = relation.kind === "many" ? (relation.foreignKey as string) : "id";
-					const related: Output[] = ids.length
-						? await ctx.call(`${relation.service}.findMany`, { field, values: ids })
-						: [];
-					rows.forEach((row, i) => {
-						const own = docs[i][key];
-						row[name] =
-							relation.kind === "many"
-								? related.filter((r) => r[field] === own)
-								: (related.find((r) => r.id === own) ?? null);
-					});
-				}
-
-				return rows;
 			},
 		},
 	};
