@@ -6,7 +6,8 @@
 import type { Field } from "../../models/entity";
 import { validationError } from "../../models/errors";
 import type { Page } from "../resource.mixin";
-import { cursorTowards, type RawQuery } from "../resource/query";
+import { cursorTowards } from "../resource/cursor";
+import type { RawQuery } from "../resource/query";
 import { camel, enumName, enumValue, type FieldModel, type GraphqlModel, snake } from "./model";
 
 type Row = Record<string, unknown>;

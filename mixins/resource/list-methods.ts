@@ -6,15 +6,8 @@ import type { ServiceMethods } from "moleculer";
 import type { RestContext } from "../../models/context";
 import type { EntityDefinition } from "../../models/entity";
 import type { StoredDoc } from "../db.mixin";
-import {
-	combineClauses,
-	encodeCursor,
-	keysetAfter,
-	type ListQuery,
-	parseListQuery,
-	reverseSort,
-	type ViewOptions,
-} from "./query";
+import { encodeCursor, keysetAfter, reverseSort } from "./cursor";
+import { combineClauses, type ListQuery, parseListQuery, type ViewOptions } from "./query";
 import type { Output } from "./view";
 
 export interface Pagination {

@@ -3,10 +3,10 @@
  * operators, `q`, multi-field sort ending in `id`, page/limit or opaque keyset cursors, `fields`
  * and `include`. The output is a store query that NeDB and MongoDB both understand.
  */
-import crypto from "node:crypto";
 import { allFields, type EntityDefinition, type Field } from "../../models/entity";
 import { type ErrorDetail, validationError } from "../../models/errors";
 import { minorDigits } from "../../models/money";
+import { type Cursor, decodeCursor } from "./cursor";
 
 export type StoreQuery = Record<string, unknown>;
 export type SortSpec = Array<[field: string, direction: 1 | -1]>;
@@ -38,12 +38,6 @@ export interface ListQuery {
 	cursor?: Cursor;
 	fields?: string[];
 	include: string[];
-}
-
-export interface Cursor {
-	/** Stored values of the sort fields of the row the page starts after (or ends before). */
-	values: unknown[];
-	direction: "next" | "prev";
 }
 
 /** Projection and embedding options, shared by `list` and `get`. */
@@ -164,82 +158,6 @@ export function parseSort(
 	if (!sort.some(([f]) => f === "_id")) sort.push(["_id", 1]);
 
 	return sort;
-}
-
-/** Fingerprint of a sort, so a cursor is refused under a different sort than it was made for. */
-function sortKey(sort: SortSpec): string {
-	return crypto.createHash("sha256").update(JSON.stringify(sort)).digest("base64url").slice(0, 8);
-}
-
-export function encodeCursor(
-	sort: SortSpec,
-	row: Record<string, unknown>,
-	direction: Cursor["direction"],
-): string {
-	const values = sort.map(([f]) => row[f] ?? null);
-
-	return Buffer.from(JSON.stringify({ s: sortKey(sort), v: values, d: direction })).toString(
-		"base64url",
-	);
-}
-
-/** The cursor of the same row, read the other way (GraphQL `before` takes an edge's cursor). */
-export function cursorTowards(raw: string, direction: Cursor["direction"]): string {
-	try {
-		const parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
-
-		return Buffer.from(JSON.stringify({ ...parsed, d: direction })).toString("base64url");
-	} catch {
-		// Not a cursor at all: the list refuses it like any other bad cursor.
-		return raw;
-	}
-}
-
-function decodeCursor(raw: string, sort: SortSpec, details: ErrorDetail[]): Cursor | undefined {
-	try {
-		const parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
-		const valid =
-			parsed.s === sortKey(sort) &&
-			Array.isArray(parsed.v) &&
-			parsed.v.length === sort.length &&
-			(parsed.d === "next" || parsed.d === "prev");
-		if (valid) return { values: parsed.v, direction: parsed.d };
-	} catch {
-		// falls through to the validation error below
-	}
-	details.push({
-		field: "cursor",
-		message: "is not a cursor of this list with this sort",
-		value: raw,
-	});
-
-	return undefined;
-}
-
-/**
- * The keyset condition "rows strictly after `values` in `sort` order". Nulls sort first in
- * both stores, so "after null" ascending is "not null" and nothing comes after null descending.
- */
-export function keysetAfter(sort: SortSpec, values: unknown[]): StoreQuery {
-	const branches: StoreQuery[] = [];
-	for (let i = 0; i < sort.length; i++) {
-		const [field, dir] = sort[i];
-		const value = values[i];
-		let beyond: StoreQuery | undefined;
-		if (dir === 1)
-			beyond = value === null ? { [field]: { $ne: null } } : { [field]: { $gt: value } };
-		else if (value !== null) beyond = { $or: [{ [field]: { $lt: value } }, { [field]: null }] };
-		if (beyond) {
-			const equal = sort.slice(0, i).map(([f], j) => ({ [f]: values[j] }));
-			branches.push({ $and: [...equal, beyond] });
-		}
-	}
-
-	return branches.length ? { $or: branches } : { _id: { $in: [] } };
-}
-
-export function reverseSort(sort: SortSpec): SortSpec {
-	return sort.map(([f, d]) => [f, d === 1 ? -1 : 1]);
 }
 
 export function parseView(
