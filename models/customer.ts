@@ -1,4 +1,5 @@
 import { defineEntity, type RecordOf } from "./entity";
+import { NAME_FIELD, ownerRef } from "./fields";
 
 export const CUSTOMER_SEGMENTS = [
 	"enterprise",
@@ -24,15 +25,7 @@ export const Customer = defineEntity({
 	currencyField: "currency",
 	defaultSort: "created_at:desc",
 	fields: {
-		name: {
-			type: "string",
-			min: 1,
-			max: 200,
-			required: true,
-			filter: true,
-			sort: true,
-			search: true,
-		},
+		name: NAME_FIELD,
 		email: { type: "string", format: "email", filter: true, sort: true, search: true },
 		phone: { type: "string", pattern: PHONE_PATTERN, max: 40, filter: true, search: true },
 		company: { type: "string", max: 200, filter: true, sort: true, search: true },
@@ -87,23 +80,8 @@ export const CustomerContact = defineEntity({
 	parentField: "customer_id",
 	defaultSort: "created_at:asc",
 	fields: {
-		customer_id: {
-			type: "ref",
-			service: "customers",
-			required: true,
-			immutable: true,
-			filter: true,
-			index: true,
-		},
-		name: {
-			type: "string",
-			min: 1,
-			max: 200,
-			required: true,
-			filter: true,
-			sort: true,
-			search: true,
-		},
+		customer_id: ownerRef("customers"),
+		name: NAME_FIELD,
 		email: { type: "string", format: "email", filter: true, search: true },
 		phone: { type: "string", pattern: PHONE_PATTERN, max: 40, search: true },
 		title: { type: "string", max: 200, search: true },
@@ -134,14 +112,7 @@ export const CustomerInteraction = defineEntity({
 	parentField: "customer_id",
 	defaultSort: "occurred_at:desc",
 	fields: {
-		customer_id: {
-			type: "ref",
-			service: "customers",
-			required: true,
-			immutable: true,
-			filter: true,
-			index: true,
-		},
+		customer_id: ownerRef("customers"),
 		type: { type: "enum", values: INTERACTION_TYPES, required: true, filter: true, sort: true },
 		channel: { type: "enum", values: INTERACTION_CHANNELS, default: "other", filter: true },
 		subject: { type: "string", max: 300, search: true },

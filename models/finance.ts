@@ -3,6 +3,7 @@ import { defineEntity, type RecordOf } from "./entity";
 import { lineRule, MAX_LINES } from "./line-items";
 import { CURRENCY_FIELD } from "./money";
 import { defineStateMachine } from "./state-machine";
+import { ownerRef, workflowStatus } from "./fields";
 
 export const INVOICE_STATUSES = ["draft", "sent", "paid", "overdue", "void"] as const;
 type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
@@ -60,14 +61,7 @@ export const Invoice = defineEntity({
 			description:
 				"Invoice an order: its lines and amounts are copied unless items are given",
 		},
-		status: {
-			type: "enum",
-			values: INVOICE_STATUSES,
-			default: "draft",
-			readOnly: true,
-			filter: true,
-			sort: true,
-		},
+		status: workflowStatus(INVOICE_STATUSES, "draft"),
 		currency: { ...CURRENCY_FIELD, immutable: true },
 		items: {
 			type: "list",
@@ -113,27 +107,13 @@ export const Payment = defineEntity({
 	currencyField: "currency",
 	defaultSort: "created_at:desc",
 	fields: {
-		invoice_id: {
-			type: "ref",
-			service: "invoices",
-			required: true,
-			immutable: true,
-			filter: true,
-			index: true,
-		},
+		invoice_id: ownerRef("invoices"),
 		customer_id: { type: "ref", service: "customers", readOnly: true, filter: true },
 		amount: { type: "money", min: 0.000001, required: true, immutable: true, sort: true },
 		currency: { ...CURRENCY_FIELD, immutable: true },
 		method: { type: "enum", values: PAYMENT_METHODS, default: "other", filter: true },
 		reference: { type: "string", max: 200, filter: true, search: true },
-		status: {
-			type: "enum",
-			values: PAYMENT_STATUSES,
-			default: "pending",
-			readOnly: true,
-			filter: true,
-			sort: true,
-		},
+		status: workflowStatus(PAYMENT_STATUSES, "pending"),
 		completed_at: { type: "datetime", readOnly: true, sort: true },
 		failed_at: { type: "datetime", readOnly: true, sort: true },
 		failure_reason: { type: "string", readOnly: true },

@@ -2,6 +2,7 @@ import { defineEntity, type RecordOf } from "./entity";
 import { lineRule, MAX_LINES } from "./line-items";
 import { CURRENCY_FIELD } from "./money";
 import { defineStateMachine } from "./state-machine";
+import { ownerRef, workflowStatus } from "./fields";
 
 export const ORDER_STATUSES = [
 	"draft",
@@ -65,23 +66,9 @@ export const Order = defineEntity({
 			filter: true,
 			description: "Your own id for the order; unique in the organization, used by imports",
 		},
-		customer_id: {
-			type: "ref",
-			service: "customers",
-			required: true,
-			immutable: true,
-			filter: true,
-			index: true,
-		},
+		customer_id: ownerRef("customers"),
 		quote_id: { type: "ref", service: "quotes", immutable: true, filter: true },
-		status: {
-			type: "enum",
-			values: ORDER_STATUSES,
-			default: "draft",
-			readOnly: true,
-			filter: true,
-			sort: true,
-		},
+		status: workflowStatus(ORDER_STATUSES, "draft"),
 		currency: { ...CURRENCY_FIELD, immutable: true },
 		items: {
 			type: "list",

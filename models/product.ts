@@ -1,5 +1,6 @@
 import { defineEntity, type RecordOf } from "./entity";
 import { CURRENCY_FIELD } from "./money";
+import { NAME_FIELD } from "./fields";
 
 /** Stock keeping units: letters, digits and `-_.:/`, as most catalogues write them. */
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9\-_.:/]{0,63}$/;
@@ -21,15 +22,7 @@ export const Product = defineEntity({
 			search: true,
 			description: "Stock keeping unit; unique in the organization, imports upsert by it",
 		},
-		name: {
-			type: "string",
-			min: 1,
-			max: 200,
-			required: true,
-			filter: true,
-			sort: true,
-			search: true,
-		},
+		name: NAME_FIELD,
 		description: { type: "string", max: 5000, search: true },
 		price: {
 			type: "money",

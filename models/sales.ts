@@ -3,6 +3,7 @@ import { defineEntity, type RecordOf } from "./entity";
 import { lineRule, MAX_LINES } from "./line-items";
 import { CURRENCY_FIELD } from "./money";
 import { defineStateMachine } from "./state-machine";
+import { ownerRef, workflowStatus } from "./fields";
 
 export const LEAD_STATUSES = [
 	"new",
@@ -149,23 +150,9 @@ export const Quote = defineEntity({
 			filter: true,
 			sort: true,
 		},
-		customer_id: {
-			type: "ref",
-			service: "customers",
-			required: true,
-			immutable: true,
-			filter: true,
-			index: true,
-		},
+		customer_id: ownerRef("customers"),
 		opportunity_id: { type: "ref", service: "opportunities", filter: true },
-		status: {
-			type: "enum",
-			values: QUOTE_STATUSES,
-			default: "draft",
-			readOnly: true,
-			filter: true,
-			sort: true,
-		},
+		status: workflowStatus(QUOTE_STATUSES, "draft"),
 		currency: { ...CURRENCY_FIELD, immutable: true },
 		items: { type: "list", items: lineRule(true), max: MAX_LINES, required: true },
 		subtotal: { type: "money", readOnly: true, default: 0, sort: true },
