@@ -22,6 +22,8 @@ export interface MantisOptions {
 	maxRetryDelayMs?: number;
 	/** How to wait between attempts (default `setTimeout`). */
 	sleep?: HttpOptions["sleep"];
+	/** Told of each retry before its wait. */
+	onRetry?: HttpOptions["onRetry"];
 }
 
 export const VERSION = "0.1.0";
@@ -52,6 +54,7 @@ export class Mantis {
 			maxRetries: options.maxRetries ?? 3,
 			maxRetryDelayMs: options.maxRetryDelayMs ?? 60_000,
 			sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+			onRetry: options.onRetry,
 			userAgent: `mantis-sdk-typescript/${VERSION} node/${process.versions.node}`,
 		});
 		Object.assign(this, resourcesOf(this.http, this.organizationId));

@@ -21,7 +21,19 @@ export interface HttpOptions {
 	maxRetryDelayMs: number;
 	/** How the SDK waits between attempts; tests and schedulers may replace it. */
 	sleep: (ms: number) => Promise<void>;
+	/** Told of each retry before its wait (for logging or metrics). */
+	onRetry?: (retry: RetryInfo) => void;
 	userAgent: string;
+}
+
+export interface RetryInfo {
+	method: string;
+	path: string;
+	/** 1 for the first retry. */
+	attempt: number;
+	delayMs: number;
+	/** Why: the answer or failure of the attempt before. */
+	error: MantisError;
 }
 
 export type Query = Record<string, string | number | boolean | string[] | undefined | null>;
@@ -127,6 +139,13 @@ export class Http {
 				const error = err as MantisError;
 				const delay = this.delayBeforeRetry(error, attempt, repeatable);
 				if (delay === undefined || opts.signal?.aborted) throw error;
+				this.options.onRetry?.({
+					method,
+					path,
+					attempt: attempt + 1,
+					delayMs: delay,
+					error,
+				});
 				await this.options.sleep(delay);
 			}
 		}

@@ -2,6 +2,7 @@
 export { Mantis, type MantisOptions, VERSION } from "./client";
 export * from "./errors";
 export type { GraphqlHandlers, GraphqlSubscriptions } from "./graphql";
+export type { RetryInfo } from "./http";
 export { ListRequest, type Page } from "./pagination";
 export type { RealtimeClient, RealtimeSubscription, SubscribeOptions } from "./realtime";
 export {

@@ -2,6 +2,7 @@
  * Every resource of one organization, declared as one table: the collection path, the types,
  * the workflow steps. Adding a resource of the gateway is one line here.
  */
+import type { ErrorDetail } from "./errors";
 import type { Http } from "./http";
 import { ResourceClient, withSteps } from "./resource";
 import type {
@@ -19,9 +20,17 @@ import type {
 	WebhookCreate,
 } from "./types";
 
-/** Bulk answers: one entry per item, in order. */
+/** Bulk answers: counts, and one entry per item in the order sent. */
 export interface BulkResult<T> {
-	items: { index: number; status: string; data?: T; error?: { code: string; message: string } }[];
+	succeeded: number;
+	failed: number;
+	results: {
+		index: number;
+		status: "created" | "updated" | "deleted" | "failed";
+		id?: string;
+		data?: T;
+		error?: { code: string; message: string; details: ErrorDetail[] };
+	}[];
 }
 
 export function resourcesOf(http: Http, organizationId: string) {

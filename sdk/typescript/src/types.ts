@@ -103,7 +103,8 @@ export interface OrderLine {
 
 export interface OrderCreate {
 	customer_id: string;
-	items: LineItemInput[];
+	/** Every order line names a product (its price is the default `unit_price`). */
+	items: (LineItemInput & { product_id: string })[];
 	currency?: string;
 	external_id?: string;
 	tax_amount?: number;
