@@ -13,11 +13,12 @@ import { isOAuthError, OAuthError, type OAuthErrorCode } from "../../models/oaut
 import type { OAuthParams } from "../oauth.service";
 import { csrfOf, type OAuthReply } from "../auth/oauth-replies";
 import { API_KEY_PREFIX, credentialOf } from "./credentials";
+import { OAUTH_BASES, type OAuthBase, oauthAliases } from "./oauth-endpoints";
 import { pageHeaders, renderAuthorizePage } from "./oauth-page";
 
 /** The page's session cookie: an access token of the user's sign-in, for this path only. */
 export const SESSION_COOKIE = "mantis_oauth_session";
-const COOKIE_PATH = "/v1/auth/oauth";
+const COOKIE_PATH: OAuthBase = "/v1/auth/oauth";
 const FORM_LIMIT = "64kb";
 
 type Req = IncomingMessage & { $params: OAuthParams; $alias?: { path: string } };
@@ -209,26 +210,6 @@ export function oauthRoutes(): Record<string, unknown>[] {
 		onError: sendError,
 	};
 
-	return [
-		{
-			...shared,
-			path: COOKIE_PATH,
-			aliases: {
-				"GET authorize": "oauth.authorize",
-				"POST authorize": "oauth.approve",
-				"POST token": "oauth.token",
-				"POST refresh": "oauth.refresh",
-				"POST revoke": "oauth.revoke",
-				"DELETE revoke": "oauth.revoke",
-			},
-		},
-		{
-			...shared,
-			path: "/.well-known",
-			aliases: {
-				"GET oauth-authorization-server": "oauth.metadata",
-				"GET jwks.json": "tokens.jwks",
-			},
-		},
-	];
+	// The aliases come from the endpoint table, which the OpenAPI document is generated from too.
+	return OAUTH_BASES.map((base) => ({ ...shared, path: base, aliases: oauthAliases(base) }));
 }

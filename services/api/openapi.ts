@@ -12,6 +12,7 @@ import {
 	resourceSchema,
 	schemaName,
 } from "../../models/openapi";
+import { oauthOpenApi } from "./openapi-oauth";
 import { ROUTES, type RestRoute } from "./routes";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -170,7 +171,9 @@ export function buildOpenApi(version: string): Record<string, unknown> {
 		paths[path] ??= {};
 		paths[path][route.method.toLowerCase()] = operation(route);
 	}
-	const schemas: Record<string, JsonSchema> = sharedSchemas();
+	const oauth = oauthOpenApi();
+	Object.assign(paths, oauth.paths);
+	const schemas: Record<string, JsonSchema> = { ...sharedSchemas(), ...oauth.schemas };
 	for (const entity of ENTITIES) {
 		schemas[schemaName(entity)] = resourceSchema(entity);
 		schemas[`${schemaName(entity)}Create`] = bodySchema(entity, "create");
@@ -204,6 +207,7 @@ export function buildOpenApi(version: string): Record<string, unknown> {
 					description: "An API key (mnx_…) or an access token",
 				},
 				apiKeyHeader: { type: "apiKey", in: "header", name: "X-API-Key" },
+				...oauth.securitySchemes,
 			},
 		},
 	};

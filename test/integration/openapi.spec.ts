@@ -36,6 +36,9 @@ async function getDocument(): Promise<any> {
 	return (await fetch(`${url}/openapi.json`)).json();
 }
 
+/** The gateway's API routes: `/v1`, and the OAuth authorization server's two. */
+const API_ROUTES = ["/v1", "/v1/auth/oauth", "/.well-known"];
+
 interface Alias {
 	fullPath: string;
 	methods: string;
@@ -49,10 +52,10 @@ test("/openapi.json is valid OpenAPI 3.1 according to an independent validator",
 	expect(document.openapi).toBe("3.1.0");
 });
 
-test("every REST route the gateway registered appears in the document with its method", async () => {
+test("every REST and OAuth route the gateway registered appears in the document with its method", async () => {
 	const document = await getDocument();
 	const aliases: Alias[] = await broker.call("api.listAliases");
-	const rest = aliases.filter((a) => a.routePath === "/v1");
+	const rest = aliases.filter((a) => API_ROUTES.includes(a.routePath));
 	const missing = rest.filter((a) => {
 		const path = a.fullPath.replace(/:([a-z_]+)/g, "{$1}");
 
@@ -60,6 +63,7 @@ test("every REST route the gateway registered appears in the document with its m
 	});
 
 	expect(rest.length).toBeGreaterThan(20);
+	expect(rest.map((a) => a.routePath)).toEqual(expect.arrayContaining(API_ROUTES));
 	expect(missing).toEqual([]);
 });
 
