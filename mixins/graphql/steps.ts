@@ -7,7 +7,7 @@ import type { Context } from "moleculer";
 import type { Meta } from "../../models/context";
 import type { Output } from "../resource/view";
 import { toGraphql } from "./convert";
-import { type GraphqlModel, snake } from "./model";
+import { enumValue, type GraphqlModel, snake } from "./model";
 
 export interface StepMutation {
 	/** The service's REST workflow action (`cancel`). */
@@ -22,6 +22,11 @@ export interface StepMutation {
 	 * holding its id (default `id`; a converted quote names its order in `order_id`).
 	 */
 	returns?: { typeName: string; service: string; idField?: string };
+	/**
+	 * Body keys (snake_case) holding enum values besides the entity's own enum fields
+	 * (`segment` of a converted lead), so `MID_MARKET` reaches REST as `mid_market`.
+	 */
+	enums?: Record<string, readonly string[]>;
 }
 
 interface StepParams {
@@ -42,6 +47,19 @@ function restArgs(value: unknown): unknown {
 	if (typeof value !== "object" || value === null) return value;
 
 	return Object.fromEntries(Object.entries(value).map(([k, v]) => [snake(k), restArgs(v)]));
+}
+
+/** Top-level enum values of a body as REST spells them. */
+function restEnums(
+	body: Record<string, unknown>,
+	enums: Record<string, readonly string[]>,
+): Record<string, unknown> {
+	return Object.fromEntries(
+		Object.entries(body).map(([k, v]) => [
+			k,
+			enums[k] && typeof v === "string" ? enumValue(enums[k], v) : v,
+		]),
+	);
 }
 
 export function stepParts(m: GraphqlModel, steps: Record<string, StepMutation>) {
@@ -89,7 +107,15 @@ export function stepActions(
 			async handler(ctx: StepContext): Promise<Row | null> {
 				const { step, idArg, via, viaField = "id", input, ...rest } = ctx.params;
 				const { [idArg]: id, ...args } = rest;
-				const body = restArgs({ ...args, ...input });
+				const spec = Object.values(steps).find((s) => s.action === step);
+				const enums = {
+					...Object.fromEntries(Object.entries(m.enums).map(([k, e]) => [k, e.values])),
+					...spec?.enums,
+				};
+				const body = restEnums(
+					restArgs({ ...args, ...input }) as Record<string, unknown>,
+					enums,
+				);
 				const out: Output = await ctx.call(`${m.entity.plural}.${step}`, {
 					params: { id },
 					body,

@@ -30,6 +30,7 @@ import {
 } from "./graphql-schema";
 import { checkTransport, plugins, type Req } from "./graphql-http";
 import { attachGraphqlWs, GRAPHQL_PATH } from "./graphql-ws";
+import { SALES_METRICS_EVENT } from "../analytics/sales-metrics";
 
 /** One listener per event type per live subscription: no fixed ceiling applies. */
 const UNLIMITED_LISTENERS = 0;
@@ -129,7 +130,7 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 	},
 
 	events: Object.fromEntries(
-		EVENT_PATTERNS.map((pattern) => [
+		[...EVENT_PATTERNS, SALES_METRICS_EVENT].map((pattern) => [
 			pattern,
 			function publish(
 				this: GraphqlThis,
