@@ -6,7 +6,7 @@
  */
 import { type GatewayNode } from "../helpers/gateway";
 import { type GraphqlRequest, startGraphqlGateway } from "../helpers/graphql";
-import { data, newCustomer, newOrder, newProduct } from "../helpers/graphql-sales";
+import { confirmedOrder, data, newCustomer, newOrder, newProduct } from "../helpers/graphql-sales";
 
 let node: GatewayNode;
 let gql: GraphqlRequest;
@@ -25,13 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
 	await node?.stop();
 });
-
-async function confirmed(customerId: string, quantity: number): Promise<string> {
-	const { id } = await newOrder(gql, customerId, productId, quantity);
-	await data(gql, "mutation($id: ID!) { confirmOrder(id: $id) { id } }", { id });
-
-	return id;
-}
 
 describe("workflow mutations", () => {
 	test("a quote is sent, accepted and converted to an order with its lines, linked both ways", async () => {
@@ -202,8 +195,8 @@ describe("workflow mutations", () => {
 describe("figures, analytics and search", () => {
 	test("a customer's totals count its confirmed orders only; customerAnalytics agrees", async () => {
 		const customerId = await newCustomer(gql, "Figures Co");
-		await confirmed(customerId, 1);
-		await confirmed(customerId, 2);
+		await confirmedOrder(gql, customerId, productId, 1);
+		await confirmedOrder(gql, customerId, productId, 2);
 		await newOrder(gql, customerId, productId, 9);
 
 		const out = await data<{ customer: Row; customerAnalytics: Row }>(
@@ -229,7 +222,7 @@ describe("figures, analytics and search", () => {
 
 	test("salesAnalytics groups confirmed orders by day and by customer", async () => {
 		const customerId = await newCustomer(gql, "Sales Report Co");
-		await confirmed(customerId, 5);
+		await confirmedOrder(gql, customerId, productId, 5);
 		const today = new Date().toISOString().slice(0, 10);
 
 		const out = await data<{ byDay: { groups: Row[] }; byCustomer: { groups: Row[] } }>(
