@@ -27,6 +27,11 @@ export interface StepMutation {
 	 * (`segment` of a converted lead), so `MID_MARKET` reaches REST as `mid_market`.
 	 */
 	enums?: Record<string, readonly string[]>;
+	/**
+	 * The answer as one field of a result type (`ConvertLeadResult.lead`) whose other fields the
+	 * service resolves from it (declared in its `types` and `resolvers`).
+	 */
+	wrap?: { typeName: string; field: string };
 }
 
 interface StepParams {
@@ -34,6 +39,7 @@ interface StepParams {
 	idArg: string;
 	via?: string;
 	viaField?: string;
+	wrapField?: string;
 	input?: Record<string, unknown>;
 }
 
@@ -66,7 +72,7 @@ export function stepParts(m: GraphqlModel, steps: Record<string, StepMutation>) 
 	const mutation = Object.entries(steps).map(([name, s]) => {
 		const args = [`${s.idArg ?? "id"}: ID!`, ...(s.args ? [s.args] : [])].join(", ");
 
-		return `${name}(${args}): ${s.returns?.typeName ?? m.typeName}!`;
+		return `${name}(${args}): ${s.wrap?.typeName ?? s.returns?.typeName ?? m.typeName}!`;
 	});
 	const resolvers = Object.fromEntries(
 		Object.entries(steps).map(([name, s]) => {
@@ -75,6 +81,7 @@ export function stepParts(m: GraphqlModel, steps: Record<string, StepMutation>) 
 				idArg: s.idArg ?? "id",
 				via: s.returns?.service,
 				viaField: s.returns?.idField,
+				wrapField: s.wrap?.field,
 			};
 
 			return [name, { action: "graphqlStep", params }];
@@ -103,9 +110,10 @@ export function stepActions(
 				idArg: "string",
 				via: { type: "enum", values: [...new Set(services)], optional: true },
 				viaField: { type: "string", optional: true },
+				wrapField: { type: "string", optional: true },
 			},
 			async handler(ctx: StepContext): Promise<Row | null> {
-				const { step, idArg, via, viaField = "id", input, ...rest } = ctx.params;
+				const { step, idArg, via, viaField = "id", wrapField, input, ...rest } = ctx.params;
 				const { [idArg]: id, ...args } = rest;
 				const spec = Object.values(steps).find((s) => s.action === step);
 				const enums = {
@@ -120,12 +128,11 @@ export function stepActions(
 					params: { id },
 					body,
 				});
-				if (!via) return toGraphql(m, out);
-				const [row]: Array<Row | null> = await ctx.call(`${via}.graphqlByIds`, {
-					keys: [String(out[viaField])],
-				});
+				const [row]: Array<Row | null> = via
+					? await ctx.call(`${via}.graphqlByIds`, { keys: [String(out[viaField])] })
+					: [toGraphql(m, out)];
 
-				return row;
+				return wrapField ? { [wrapField]: row } : row;
 			},
 		},
 	};

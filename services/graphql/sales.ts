@@ -28,6 +28,11 @@ function fulfillmentOf(row: Row): string {
 
 const CUSTOMER = { entity: Customer };
 
+/** A field resolved by `service`'s batched by-id read, from the id at `path` of its parent. */
+function byIdsOf(service: string, path: string) {
+	return { action: `${service}.graphqlByIds`, rootParams: { [path]: "keys" }, dataLoader: true };
+}
+
 export const ORDER_GRAPHQL: GraphqlOptions = {
 	typeName: "SalesOrder",
 	bulk: true,
@@ -105,11 +110,19 @@ export const LEAD_GRAPHQL: GraphqlOptions = {
 			idArg: "leadId",
 			args: "input: ConvertLeadInput",
 			enums: { segment: CUSTOMER_SEGMENTS },
-			returns: { typeName: "Customer", service: "customers", idField: "customer_id" },
+			wrap: { typeName: "ConvertLeadResult", field: "lead" },
 		},
 	},
 	types: `"How a lead becomes a customer: its segment, and whether an opportunity is opened too"
-input ConvertLeadInput { segment: CustomerSegment, createOpportunity: Boolean }`,
+input ConvertLeadInput { segment: CustomerSegment, createOpportunity: Boolean }
+"The converted lead, the customer made of it and the opportunity opened, if asked for"
+type ConvertLeadResult { lead: Lead!, customer: Customer!, opportunity: Opportunity }`,
+	resolvers: {
+		ConvertLeadResult: {
+			customer: byIdsOf("customers", "lead.customerId"),
+			opportunity: byIdsOf("opportunities", "lead.opportunityId"),
+		},
+	},
 };
 
 export const OPPORTUNITY_GRAPHQL: GraphqlOptions = {

@@ -58,17 +58,18 @@ describe("workflow mutations", () => {
 		});
 	});
 
-	test("convertLeadToCustomer makes a customer of the given segment and an opportunity", async () => {
+	test("convertLeadToCustomer answers the converted lead, its new customer and the opportunity", async () => {
 		const lead = await data<{ createLead: { id: string } }>(
 			gql,
 			`mutation { createLead(input: { name: "Lead Person", company: "Lead Co",
 				email: "lead@example.com", source: REFERRAL }) { id } }`,
 		);
 		const id = lead.createLead.id;
-		const early = await gql(
-			"mutation($id: ID!) { convertLeadToCustomer(leadId: $id) { id } }",
-			{ id },
-		);
+		const convert = `mutation($id: ID!) { convertLeadToCustomer(leadId: $id,
+			input: { segment: MID_MARKET, createOpportunity: true }) {
+			lead { id status customerId opportunityId } customer { id name segment }
+			opportunity { id customer { id } } } }`;
+		const early = await gql(convert, { id });
 		await data(
 			gql,
 			`mutation($id: ID!) { a: updateLead(id: $id, input: { status: CONTACTED }) { id }
@@ -76,29 +77,21 @@ describe("workflow mutations", () => {
 			{ id },
 		);
 
-		const out = await data<{ convertLeadToCustomer: Row }>(
-			gql,
-			`mutation($id: ID!) { convertLeadToCustomer(leadId: $id,
-				input: { segment: MID_MARKET, createOpportunity: true }) { id name segment } }`,
-			{ id },
-		);
-		const read = await data<{ lead: Row }>(
-			gql,
-			"query($id: ID!) { lead(id: $id) { status customer { id } opportunity { id } } }",
-			{ id },
-		);
-		const again = await gql(
-			"mutation($id: ID!) { convertLeadToCustomer(leadId: $id) { id } }",
-			{ id },
-		);
-
-		expect(early.body.errors[0].extensions.code).toBe("INVALID_STATE_TRANSITION");
-		expect(out.convertLeadToCustomer).toMatchObject({ segment: "MID_MARKET" });
-		expect(read.lead).toMatchObject({
-			status: "CONVERTED",
-			customer: { id: out.convertLeadToCustomer.id },
-			opportunity: { id: expect.any(String) },
+		const out = await data<{ convertLeadToCustomer: Record<string, Row> }>(gql, convert, {
+			id,
 		});
+		const again = await gql(convert, { id });
+
+		const { lead: converted, customer, opportunity } = out.convertLeadToCustomer;
+		expect(early.body.errors[0].extensions.code).toBe("INVALID_STATE_TRANSITION");
+		expect(converted).toEqual({
+			id,
+			status: "CONVERTED",
+			customerId: customer.id,
+			opportunityId: opportunity.id,
+		});
+		expect(customer).toMatchObject({ name: "Lead Co", segment: "MID_MARKET" });
+		expect(opportunity.customer).toEqual({ id: customer.id });
 		expect(again.body.errors[0].extensions.code).toBe("INVALID_STATE_TRANSITION");
 	});
 

@@ -113,6 +113,7 @@ describe("the GraphQL mixin", () => {
 		expect(String(mutations.cancelOrder.args.map((a) => a.name))).toBe("id,reason");
 		expect(String(mutations.convertQuoteToOrder.type)).toBe("SalesOrder!");
 		expect(String(mutations.convertLeadToCustomer.args[0].name)).toBe("leadId");
+		expect(String(mutations.convertLeadToCustomer.type)).toBe("ConvertLeadResult!");
 		expect(String(mutations.bulkUpdateOrders.type)).toBe("BulkOrderResult!");
 		expect(Object.keys(schema.getSubscriptionType()?.getFields() ?? {})).toEqual([
 			"orderStatusChanged",
