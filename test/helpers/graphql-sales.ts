@@ -65,3 +65,26 @@ export async function confirmedOrder(
 
 	return id;
 }
+
+/** A sent invoice with a payment that failed: `payment.failed` notifies the owners. */
+export async function failedPayment(gql: GraphqlRequest, productId: string): Promise<string> {
+	const customerId = await newCustomer(gql);
+	const invoice = await data<{ createInvoice: { id: string } }>(
+		gql,
+		`mutation($c: ID!, $p: ID!) { createInvoice(input: { customerId: $c,
+			items: [{ productId: $p, quantity: 1 }] }) { id } }`,
+		{ c: customerId, p: productId },
+	);
+	const id = invoice.createInvoice.id;
+	const paid = await data<{ b: { id: string } }>(
+		gql,
+		`mutation($id: ID!) { a: sendInvoice(id: $id) { id }
+			b: createPayment(input: { invoiceId: $id, amount: 5 }) { id } }`,
+		{ id },
+	);
+	await data(gql, 'mutation($p: ID!) { failPayment(id: $p, reason: "Declined") { id } }', {
+		p: paid.b.id,
+	});
+
+	return paid.b.id;
+}

@@ -13,7 +13,14 @@ import {
 	until,
 	wsClient,
 } from "../helpers/graphql";
-import { confirmedOrder, data, newCustomer, newOrder, newProduct } from "../helpers/graphql-sales";
+import {
+	confirmedOrder,
+	data,
+	failedPayment,
+	newCustomer,
+	newOrder,
+	newProduct,
+} from "../helpers/graphql-sales";
 
 let node: GatewayNode;
 let a: Owner;
@@ -32,29 +39,6 @@ function socket(owner: Owner): WsClient {
 	sockets.push(client);
 
 	return client;
-}
-
-/** A sent invoice with a payment that failed: `payment.failed` notifies the owners. */
-async function failedPayment(gql: GraphqlRequest, productId: string): Promise<string> {
-	const customerId = await newCustomer(gql);
-	const invoice = await data<{ createInvoice: { id: string } }>(
-		gql,
-		`mutation($c: ID!, $p: ID!) { createInvoice(input: { customerId: $c,
-			items: [{ productId: $p, quantity: 1 }] }) { id } }`,
-		{ c: customerId, p: productId },
-	);
-	const id = invoice.createInvoice.id;
-	const paid = await data<{ b: { id: string } }>(
-		gql,
-		`mutation($id: ID!) { a: sendInvoice(id: $id) { id }
-			b: createPayment(input: { invoiceId: $id, amount: 5 }) { id } }`,
-		{ id },
-	);
-	await data(gql, 'mutation($p: ID!) { failPayment(id: $p, reason: "Declined") { id } }', {
-		p: paid.b.id,
-	});
-
-	return paid.b.id;
 }
 
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import {
 	type GraphqlRequest,
 	startGraphqlGateway,
 } from "../helpers/graphql";
-import { data, newCustomer, newOrder, newProduct } from "../helpers/graphql-sales";
+import { data, failedPayment, newCustomer, newOrder, newProduct } from "../helpers/graphql-sales";
 
 let node: GatewayNode;
 let gql: GraphqlRequest;
@@ -154,6 +154,107 @@ describe("orders", () => {
 				{ index: 1, status: "FAILED", data: null, error: { code: "VALIDATION_ERROR" } },
 			],
 		});
+	});
+});
+
+describe("the other types", () => {
+	test("quotes, invoices, payments, leads, opportunities, tickets, products and notifications list as connections filtered like REST", async () => {
+		const tag = `cat${Math.random().toString(36).slice(2, 8)}`;
+		const customerId = await newCustomer(gql);
+		await failedPayment(gql, productId);
+		const invoice = await data<{ createInvoice: { id: string } }>(
+			gql,
+			`mutation($c: ID!, $p: ID!) { createInvoice(input: { customerId: $c,
+				items: [{ productId: $p, quantity: 1 }] }) { id } }`,
+			{ c: customerId, p: productId },
+		);
+		await data(
+			gql,
+			`mutation($c: ID!, $p: ID!, $i: ID!, $t: String!) {
+				q: createQuote(input: { customerId: $c, items: [{ productId: $p, quantity: 1 }] }) { id }
+				s: sendInvoice(id: $i) { id }
+				y: createPayment(input: { invoiceId: $i, amount: 1 }) { id }
+				l: createLead(input: { name: $t }) { id }
+				o: createOpportunity(input: { name: $t, customerId: $c }) { id }
+				k: createTicket(input: { subject: $t, customerId: $c }) { id }
+				r: createProduct(input: { sku: $t, name: $t, price: 3 }) { id } }`,
+			{ c: customerId, p: productId, i: invoice.createInvoice.id, t: tag },
+		);
+
+		const out = await data<Record<string, { totalCount: number }>>(
+			gql,
+			`query($c: ID!, $t: String!) {
+				quotes(filter: { customerId: $c, status: DRAFT }) { totalCount }
+				invoices(filter: { customerId: $c, statusIn: [SENT] }) { totalCount }
+				payments(filter: { customerId: $c }) { totalCount }
+				leads(filter: { q: $t }) { totalCount }
+				opportunities(filter: { customerId: $c }) { totalCount }
+				tickets(filter: { customerId: $c, status: OPEN }) { totalCount }
+				products(filter: { q: $t }) { totalCount }
+				notifications(filter: { type: PAYMENT_FAILED }, pagination: { first: 1 }) {
+					totalCount nodes { readAt } } }`,
+			{ c: customerId, t: tag },
+		);
+
+		expect(out).toEqual({
+			quotes: { totalCount: 1 },
+			invoices: { totalCount: 1 },
+			payments: { totalCount: 1 },
+			leads: { totalCount: 1 },
+			opportunities: { totalCount: 1 },
+			tickets: { totalCount: 1 },
+			products: { totalCount: 1 },
+			notifications: { totalCount: 1, nodes: [{ readAt: null }] },
+		});
+	});
+
+	test("updateOrder, bulkUpdateOrders, deleteOrder, rejectQuote, voidInvoice and markNotificationRead change what they name", async () => {
+		await failedPayment(gql, productId);
+		const customerId = await newCustomer(gql);
+		const [one, two] = [
+			await newOrder(gql, customerId, productId),
+			await newOrder(gql, customerId, productId),
+		];
+		const made = await data<{ q: { id: string }; i: { id: string } }>(
+			gql,
+			`mutation($c: ID!, $p: ID!) {
+				q: createQuote(input: { customerId: $c, items: [{ productId: $p, quantity: 1 }] }) { id }
+				i: createInvoice(input: { customerId: $c, items: [{ productId: $p, quantity: 1 }] }) { id } }`,
+			{ c: customerId, p: productId },
+		);
+		const listed = await data<{ notifications: { nodes: Array<{ id: string }> } }>(
+			gql,
+			"{ notifications(pagination: { first: 1 }) { nodes { id } } }",
+		);
+
+		const out = await data<Record<string, unknown>>(
+			gql,
+			`mutation($one: ID!, $two: ID!, $q: ID!, $i: ID!, $n: ID!) {
+				u: updateOrder(id: $one, input: { notes: "Leave at the door" }) { notes version }
+				b: bulkUpdateOrders(input: [{ id: $two, input: { notes: "Bulk note" } }]) { succeeded }
+				d: deleteOrder(id: $two)
+				s: sendQuote(id: $q) { id } r: rejectQuote(id: $q, reason: "Too dear") { status }
+				t: sendInvoice(id: $i) { id } v: voidInvoice(id: $i) { status }
+				m: markNotificationRead(id: $n) { readAt } }`,
+			{
+				one: one.id,
+				two: two.id,
+				q: made.q.id,
+				i: made.i.id,
+				n: listed.notifications.nodes[0].id,
+			},
+		);
+		const gone = await gql("query($id: ID!) { order(id: $id) { id } }", { id: two.id });
+
+		expect(out).toMatchObject({
+			u: { notes: "Leave at the door", version: 2 },
+			b: { succeeded: 1 },
+			d: true,
+			r: { status: "REJECTED" },
+			v: { status: "VOID" },
+			m: { readAt: expect.any(String) },
+		});
+		expect(gone.body.errors[0].extensions.code).toBe("NOT_FOUND");
 	});
 });
 
