@@ -43,6 +43,15 @@ export const ORDER_GRAPHQL: GraphqlOptions = {
 			type: "String!",
 			value: fulfillmentOf,
 		},
+		estimated_delivery: {
+			type: "Date",
+			// The best date known: delivered on, else promised for, else asked for.
+			value: (row) =>
+				row.actual_delivery_date ??
+				row.promised_delivery_date ??
+				row.requested_delivery_date ??
+				null,
+		},
 		is_overdue: {
 			type: "Boolean!",
 			// Promised for a day that has passed and not delivered (nor cancelled).

@@ -39,6 +39,13 @@ describe("orders", () => {
 
 		const out = await data(gql, `query($id: ID!) { order(id: $id) { ${ORDER} } }`, { id });
 		const foreign = await otherGql("query($id: ID!) { order(id: $id) { id } }", { id });
+		const requested = await data<{ createOrder: Record<string, unknown> }>(
+			gql,
+			`mutation($c: ID!, $p: ID!) { createOrder(input: { customerId: $c,
+				requestedDeliveryDate: "2030-01-15", items: [{ productId: $p, quantity: 1 }] }) {
+				estimatedDelivery } }`,
+			{ c: customerId, p: productId },
+		);
 
 		expect(out.order).toMatchObject({
 			id,
@@ -49,6 +56,7 @@ describe("orders", () => {
 			items: [{ productId, quantity: 3, unitPrice: 12.5, total: 37.5 }],
 			customer: { id: customerId, name: "Order Buyer" },
 		});
+		expect(requested.createOrder.estimatedDelivery).toBe("2030-01-15");
 		expect(foreign.body.data.order).toBeNull();
 		expect(foreign.body.errors[0].extensions.code).toBe("NOT_FOUND");
 	});
@@ -72,7 +80,8 @@ describe("orders", () => {
 		);
 		const delivered = await data(
 			gql,
-			"mutation($id: ID!) { deliverOrder(id: $id) { status fulfillmentStatus actualDeliveryDate } }",
+			`mutation($id: ID!) { deliverOrder(id: $id) { status fulfillmentStatus actualDeliveryDate
+				estimatedDelivery } }`,
 			{ id },
 		);
 
@@ -87,9 +96,12 @@ describe("orders", () => {
 			},
 		});
 		expect(cancel.body.errors[0].extensions.code).toBe("INVALID_STATE_TRANSITION");
-		expect(delivered.deliverOrder).toMatchObject({
+		const today = new Date().toISOString().slice(0, 10);
+		expect(delivered.deliverOrder).toEqual({
 			status: "DELIVERED",
 			fulfillmentStatus: "FULFILLED",
+			actualDeliveryDate: today,
+			estimatedDelivery: today,
 		});
 	});
 
