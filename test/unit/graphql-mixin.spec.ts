@@ -186,6 +186,7 @@ describe("the GraphQL mixin", () => {
 			id: "o1",
 			status: "confirmed",
 			total_amount: 19,
+			promised_delivery_date: "2030-03-01",
 			items: [{ product_id: "p1", line_total: 19 }],
 		});
 
@@ -198,8 +199,10 @@ describe("the GraphQL mixin", () => {
 			id: "o1",
 			status: "CONFIRMED",
 			totalAmount: 19,
+			promisedDeliveryDate: "2030-03-01",
 			items: [{ productId: "p1", lineTotal: 19 }],
 			fulfillmentStatus: "UNFULFILLED",
+			estimatedDelivery: "2030-03-01",
 			isOverdue: false,
 		});
 	});
