@@ -24,7 +24,12 @@ import {
 	type GraphqlModel,
 	type GraphqlModelOptions,
 } from "./graphql/model";
-import { relationParts, type ParentLink, relationActions } from "./graphql/relations";
+import {
+	type ActionResolver,
+	relationParts,
+	type ParentLink,
+	relationActions,
+} from "./graphql/relations";
 import {
 	bulkSDL,
 	connectionSDL,
@@ -52,6 +57,8 @@ export interface GraphqlOptions extends GraphqlModelOptions {
 	search?: boolean;
 	/** Extra SDL the entity's types need (the type of an order line). */
 	types?: string;
+	/** Resolvers of the types in `types`, as data (`{ action, rootParams, dataLoader }`). */
+	resolvers?: Record<string, Record<string, ActionResolver>>;
 	/** By reference field (`customer_id`): the parent it names (relation both ways). */
 	parents?: Record<string, ParentLink>;
 	/** Workflow mutations by name (`cancelOrder`). */
@@ -107,6 +114,7 @@ export function graphqlMixin(
 				mutation: [...operations.mutation, ...steps.mutation],
 				resolvers: withoutEmpty({
 					...relations.resolvers,
+					...options.resolvers,
 					Query: operations.resolvers.Query,
 					Mutation: { ...operations.resolvers.Mutation, ...steps.resolvers },
 				}),

@@ -70,6 +70,10 @@ export const Customer = defineEntity({
 		contacts: { service: "customer-contacts", kind: "many", foreignKey: "customer_id" },
 		interactions: { service: "customer-interactions", kind: "many", foreignKey: "customer_id" },
 		orders: { service: "orders", kind: "many", foreignKey: "customer_id" },
+		quotes: { service: "quotes", kind: "many", foreignKey: "customer_id" },
+		invoices: { service: "invoices", kind: "many", foreignKey: "customer_id" },
+		tickets: { service: "tickets", kind: "many", foreignKey: "customer_id" },
+		opportunities: { service: "opportunities", kind: "many", foreignKey: "customer_id" },
 	},
 });
 export type CustomerRecord = RecordOf<typeof Customer>;

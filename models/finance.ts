@@ -84,7 +84,11 @@ export const Invoice = defineEntity({
 		notes: { type: "string", max: 5000, search: true },
 		metadata: { type: "object", maxBytes: 16384 },
 	},
-	relations: { customer: { service: "customers", kind: "one", localKey: "customer_id" } },
+	relations: {
+		customer: { service: "customers", kind: "one", localKey: "customer_id" },
+		order: { service: "orders", kind: "one", localKey: "order_id" },
+		payments: { service: "payments", kind: "many", foreignKey: "invoice_id" },
+	},
 });
 export type InvoiceRecord = RecordOf<typeof Invoice>;
 

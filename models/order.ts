@@ -104,6 +104,7 @@ export const Order = defineEntity({
 	},
 	relations: {
 		customer: { service: "customers", kind: "one", localKey: "customer_id" },
+		invoices: { service: "invoices", kind: "many", foreignKey: "order_id" },
 	},
 });
 export type OrderRecord = RecordOf<typeof Order>;

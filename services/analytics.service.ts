@@ -25,6 +25,8 @@ import { ApiError, notFound, validationError } from "../models/errors";
 import type { StoredLine } from "../models/line-items";
 import { toMajor } from "../models/money";
 import { COUNTED_ORDER_STATUSES } from "../models/order";
+import { analyticsGraphql } from "./analytics/graphql";
+import { broadcastSalesMetrics } from "./analytics/sales-metrics";
 
 interface RecordParams {
 	order: StoredDoc;
@@ -92,7 +94,10 @@ function bumpsOf(order: StoredDoc, sign: number): Bump[] {
 
 const AnalyticsService: ServiceSchema = {
 	name: "analytics",
-	mixins: [storeMixin({ collection: "sales-rollups", indexes: ["kind", "day", "key"] })],
+	mixins: [
+		storeMixin({ collection: "sales-rollups", indexes: ["kind", "day", "key"] }),
+		analyticsGraphql(),
+	],
 
 	actions: {
 		/** Adds (or removes) one order to the rollups; called by the orders service only. */
@@ -102,6 +107,7 @@ const AnalyticsService: ServiceSchema = {
 				const { order, sign, last_order_date: last } = ctx.params;
 				if (order.organization_id !== this.orgOf(ctx)) throw notFound("order");
 				await this.applyOrder(order, sign, last);
+				await broadcastSalesMetrics((q) => this.storeFind(q), ctx, order);
 			},
 		},
 

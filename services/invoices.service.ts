@@ -17,6 +17,8 @@ import { Invoice, INVOICE_MACHINE } from "../models/finance";
 import { documentNumber, type LineInput } from "../models/line-items";
 import { toMinor } from "../models/money";
 import type { Posting } from "./journal-entries.service";
+import { graphqlMixin } from "../mixins/graphql.mixin";
+import { INVOICE_GRAPHQL } from "./graphql/finance";
 
 const PAYMENT_RETRIES = 5;
 
@@ -34,6 +36,7 @@ const InvoicesService: ServiceSchema = {
 			},
 		}),
 		scheduleMixin("markOverdueDue"),
+		graphqlMixin(Invoice, INVOICE_GRAPHQL),
 	],
 
 	actions: {

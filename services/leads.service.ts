@@ -14,6 +14,8 @@ import { CUSTOMER_SEGMENTS } from "../models/customer";
 import { ApiError } from "../models/errors";
 import { toMajor } from "../models/money";
 import { Lead, LEAD_MACHINE } from "../models/sales";
+import { graphqlMixin } from "../mixins/graphql.mixin";
+import { LEAD_GRAPHQL } from "./graphql/sales";
 
 interface ConvertBody {
 	segment?: string;
@@ -31,7 +33,10 @@ const convertBody = actionBody<ConvertBody>({
 
 const LeadsService: ServiceSchema = {
 	name: "leads",
-	mixins: [workflowMixin({ entity: Lead, machine: LEAD_MACHINE })],
+	mixins: [
+		workflowMixin({ entity: Lead, machine: LEAD_MACHINE }),
+		graphqlMixin(Lead, LEAD_GRAPHQL),
+	],
 
 	actions: {
 		convert: {

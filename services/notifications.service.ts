@@ -14,6 +14,8 @@ import type { Output } from "../mixins/resource/view";
 import { type Auth, type Meta, type RestContext, systemAuth } from "../models/context";
 import { toApiError } from "../models/errors";
 import { Notification, NOTIFIED_EVENTS } from "../models/support";
+import { graphqlMixin } from "../mixins/graphql.mixin";
+import { NOTIFICATION_GRAPHQL } from "./graphql/support";
 
 const ADMIN_ROLES = ["owner", "admin"];
 
@@ -31,7 +33,10 @@ function titleOf(event: DomainEvent): string {
 
 const NotificationsService: ServiceSchema = {
 	name: "notifications",
-	mixins: [resourceMixin({ entity: Notification, indexes: ["read_at"] })],
+	mixins: [
+		resourceMixin({ entity: Notification, indexes: ["read_at"] }),
+		graphqlMixin(Notification, NOTIFICATION_GRAPHQL),
+	],
 
 	actions: {
 		create: false,

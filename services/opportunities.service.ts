@@ -9,6 +9,8 @@ import type { Output } from "../mixins/resource/view";
 import { workflowMixin } from "../mixins/workflow.mixin";
 import type { RestContext } from "../models/context";
 import { Opportunity, OPPORTUNITY_MACHINE, OPPORTUNITY_STAGES } from "../models/sales";
+import { graphqlMixin } from "../mixins/graphql.mixin";
+import { OPPORTUNITY_GRAPHQL } from "./graphql/sales";
 
 const stageBody = actionBody<{ stage: string; lost_reason?: string }>({
 	stage: { type: "enum", values: [...OPPORTUNITY_STAGES] },
@@ -17,7 +19,10 @@ const stageBody = actionBody<{ stage: string; lost_reason?: string }>({
 
 const OpportunitiesService: ServiceSchema = {
 	name: "opportunities",
-	mixins: [workflowMixin({ entity: Opportunity, machine: OPPORTUNITY_MACHINE })],
+	mixins: [
+		workflowMixin({ entity: Opportunity, machine: OPPORTUNITY_MACHINE }),
+		graphqlMixin(Opportunity, OPPORTUNITY_GRAPHQL),
+	],
 
 	actions: {
 		stage: {

@@ -17,6 +17,8 @@ import { conflict, notFound } from "../models/errors";
 import { documentNumber } from "../models/line-items";
 import { COUNTED_ORDER_STATUSES, Order, ORDER_MACHINE, type OrderStatus } from "../models/order";
 import type { Page } from "../mixins/resource.mixin";
+import { graphqlMixin } from "../mixins/graphql.mixin";
+import { ORDER_GRAPHQL } from "./graphql/sales";
 
 const DATE = { type: "string", pattern: /^\d{4}-\d{2}-\d{2}$/, optional: true } as const;
 const DATETIME = { type: "date", convert: true, optional: true } as const;
@@ -92,6 +94,7 @@ const OrdersService: ServiceSchema = {
 			},
 		}),
 		bulkMixin("orders"),
+		graphqlMixin(Order, ORDER_GRAPHQL),
 	],
 
 	actions: {

@@ -14,6 +14,8 @@ import { validationError } from "../models/errors";
 import { Payment, PAYMENT_MACHINE } from "../models/finance";
 import { minorDigits, toMinor } from "../models/money";
 import type { Posting } from "./journal-entries.service";
+import { graphqlMixin } from "../mixins/graphql.mixin";
+import { PAYMENT_GRAPHQL } from "./graphql/finance";
 
 const failBody = actionBody<{ reason?: string }>({
 	reason: { type: "string", min: 1, max: 1000, optional: true },
@@ -40,6 +42,7 @@ const PaymentsService: ServiceSchema = {
 				},
 			},
 		}),
+		graphqlMixin(Payment, PAYMENT_GRAPHQL),
 	],
 
 	actions: {

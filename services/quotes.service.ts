@@ -16,6 +16,8 @@ import { ApiError, conflict } from "../models/errors";
 import { documentNumber, lineInputs, type StoredLine } from "../models/line-items";
 import { toMajor } from "../models/money";
 import { Quote, QUOTE_MACHINE } from "../models/sales";
+import { graphqlMixin } from "../mixins/graphql.mixin";
+import { QUOTE_GRAPHQL } from "./graphql/sales";
 
 const VALIDITY_DAYS = 30;
 const emptyBody = actionBody({});
@@ -48,6 +50,7 @@ const QuotesService: ServiceSchema = {
 			},
 		}),
 		scheduleMixin("expireDue"),
+		graphqlMixin(Quote, QUOTE_GRAPHQL),
 	],
 
 	actions: {

@@ -8,10 +8,15 @@ import type { Body } from "../mixins/resource/body";
 import { workflowMixin } from "../mixins/workflow.mixin";
 import type { RestContext } from "../models/context";
 import { Ticket, TICKET_MACHINE } from "../models/support";
+import { graphqlMixin } from "../mixins/graphql.mixin";
+import { TICKET_GRAPHQL } from "./graphql/support";
 
 const TicketsService: ServiceSchema = {
 	name: "tickets",
-	mixins: [workflowMixin({ entity: Ticket, machine: TICKET_MACHINE })],
+	mixins: [
+		workflowMixin({ entity: Ticket, machine: TICKET_MACHINE }),
+		graphqlMixin(Ticket, TICKET_GRAPHQL),
+	],
 
 	actions: {
 		remove: false,

@@ -77,8 +77,14 @@ export function toGraphql(model: GraphqlModel, row: Row): Row {
 			out[camel(key)] = enumName(value);
 		else out[camel(key)] = value;
 	}
+	for (const [name, c] of Object.entries(model.computed)) out[camel(name)] = c.value(row);
 
 	return out;
+}
+
+/** A REST value that belongs to no entity (an analytics report) with every key camelCase. */
+export function toGraphqlDeep(value: Row): Row {
+	return renameDeep(value, camel) as Row;
 }
 
 /** A Create/Update input as a REST body; the REST body checker then validates it. */

@@ -36,6 +36,16 @@ export function enumValue(values: readonly string[], name: string): string {
 	return values.find((v) => enumName(v) === name) ?? name.toLowerCase();
 }
 
+/**
+ * A value derived from the REST row when it is turned into GraphQL (`is_overdue` of an invoice):
+ * its output type and how it is computed. Functions stay in the domain service that owns the
+ * model; only the SDL line crosses the transporter.
+ */
+export interface ComputedField {
+	type: string;
+	value: (row: Record<string, unknown>) => unknown;
+}
+
 /** A field the service adds to its rows, or a GraphQL type for an entity field other than JSON. */
 export interface FieldTypeOverride {
 	output: string;
@@ -54,6 +64,8 @@ export interface GraphqlModelOptions {
 	fields?: Record<string, string | FieldTypeOverride>;
 	/** Fields this entity's rows do not carry (the event log has no `version`). */
 	omit?: string[];
+	/** Output-only fields computed from each row, by snake_case name (`fulfillment_status`). */
+	computed?: Record<string, ComputedField>;
 }
 
 export interface FieldModel {
@@ -96,6 +108,7 @@ export interface GraphqlModel {
 	filters: FilterModel[];
 	/** snake_case names usable in `sort`. */
 	sortable: string[];
+	computed: Record<string, ComputedField>;
 }
 
 const RANGE_TYPES = new Set(["integer", "number", "money", "date", "datetime"]);
@@ -201,11 +214,13 @@ export function graphqlModel(
 		.map(([name, field]) =>
 			fieldModel(name, field, typeName, overrides[name], !(name in entity.fields)),
 		);
-	const extras = Object.fromEntries(
-		Object.entries(overrides)
+	const computed = options.computed ?? {};
+	const extras = Object.fromEntries([
+		...Object.entries(overrides)
 			.filter(([name]) => !(name in all))
 			.map(([name, o]) => [name, o.output]),
-	);
+		...Object.entries(computed).map(([name, c]) => [name, c.type]),
+	]);
 	const enums = Object.fromEntries(
 		fields
 			.filter((f) => f.field.type === "enum" && !f.nested)
@@ -226,5 +241,6 @@ export function graphqlModel(
 		enums,
 		filters: filtersOf(fields),
 		sortable: fields.filter((f) => f.field.sort).map((f) => f.name),
+		computed,
 	};
 }

@@ -7,7 +7,7 @@ import type { Context } from "moleculer";
 import type { Meta } from "../../models/context";
 import type { Output } from "../resource/view";
 import { toGraphql } from "./convert";
-import { type GraphqlModel, snake } from "./model";
+import { enumValue, type GraphqlModel, snake } from "./model";
 
 export interface StepMutation {
 	/** The service's REST workflow action (`cancel`). */
@@ -22,6 +22,16 @@ export interface StepMutation {
 	 * holding its id (default `id`; a converted quote names its order in `order_id`).
 	 */
 	returns?: { typeName: string; service: string; idField?: string };
+	/**
+	 * Body keys (snake_case) holding enum values besides the entity's own enum fields
+	 * (`segment` of a converted lead), so `MID_MARKET` reaches REST as `mid_market`.
+	 */
+	enums?: Record<string, readonly string[]>;
+	/**
+	 * The answer as one field of a result type (`ConvertLeadResult.lead`) whose other fields the
+	 * service resolves from it (declared in its `types` and `resolvers`).
+	 */
+	wrap?: { typeName: string; field: string };
 }
 
 interface StepParams {
@@ -29,6 +39,7 @@ interface StepParams {
 	idArg: string;
 	via?: string;
 	viaField?: string;
+	wrapField?: string;
 	input?: Record<string, unknown>;
 }
 
@@ -44,11 +55,24 @@ function restArgs(value: unknown): unknown {
 	return Object.fromEntries(Object.entries(value).map(([k, v]) => [snake(k), restArgs(v)]));
 }
 
+/** Top-level enum values of a body as REST spells them. */
+function restEnums(
+	body: Record<string, unknown>,
+	enums: Record<string, readonly string[]>,
+): Record<string, unknown> {
+	return Object.fromEntries(
+		Object.entries(body).map(([k, v]) => [
+			k,
+			enums[k] && typeof v === "string" ? enumValue(enums[k], v) : v,
+		]),
+	);
+}
+
 export function stepParts(m: GraphqlModel, steps: Record<string, StepMutation>) {
 	const mutation = Object.entries(steps).map(([name, s]) => {
 		const args = [`${s.idArg ?? "id"}: ID!`, ...(s.args ? [s.args] : [])].join(", ");
 
-		return `${name}(${args}): ${s.returns?.typeName ?? m.typeName}!`;
+		return `${name}(${args}): ${s.wrap?.typeName ?? s.returns?.typeName ?? m.typeName}!`;
 	});
 	const resolvers = Object.fromEntries(
 		Object.entries(steps).map(([name, s]) => {
@@ -57,6 +81,7 @@ export function stepParts(m: GraphqlModel, steps: Record<string, StepMutation>) 
 				idArg: s.idArg ?? "id",
 				via: s.returns?.service,
 				viaField: s.returns?.idField,
+				wrapField: s.wrap?.field,
 			};
 
 			return [name, { action: "graphqlStep", params }];
@@ -85,21 +110,29 @@ export function stepActions(
 				idArg: "string",
 				via: { type: "enum", values: [...new Set(services)], optional: true },
 				viaField: { type: "string", optional: true },
+				wrapField: { type: "string", optional: true },
 			},
 			async handler(ctx: StepContext): Promise<Row | null> {
-				const { step, idArg, via, viaField = "id", input, ...rest } = ctx.params;
+				const { step, idArg, via, viaField = "id", wrapField, input, ...rest } = ctx.params;
 				const { [idArg]: id, ...args } = rest;
-				const body = restArgs({ ...args, ...input });
+				const spec = Object.values(steps).find((s) => s.action === step);
+				const enums = {
+					...Object.fromEntries(Object.entries(m.enums).map(([k, e]) => [k, e.values])),
+					...spec?.enums,
+				};
+				const body = restEnums(
+					restArgs({ ...args, ...input }) as Record<string, unknown>,
+					enums,
+				);
 				const out: Output = await ctx.call(`${m.entity.plural}.${step}`, {
 					params: { id },
 					body,
 				});
-				if (!via) return toGraphql(m, out);
-				const [row]: Array<Row | null> = await ctx.call(`${via}.graphqlByIds`, {
-					keys: [String(out[viaField])],
-				});
+				const [row]: Array<Row | null> = via
+					? await ctx.call(`${via}.graphqlByIds`, { keys: [String(out[viaField])] })
+					: [toGraphql(m, out)];
 
-				return row;
+				return wrapField ? { [wrapField]: row } : row;
 			},
 		},
 	};

@@ -30,6 +30,9 @@ import {
 } from "./graphql-schema";
 import { checkTransport, plugins, type Req } from "./graphql-http";
 import { attachGraphqlWs, GRAPHQL_PATH } from "./graphql-ws";
+import { SALES_METRICS_EVENT } from "../analytics/sales-metrics";
+import { claimOperation, releaseOperation, replayOf, settleOperation } from "./graphql-idempotency";
+import { sendReplay } from "./idempotency";
 
 /** One listener per event type per live subscription: no fixed ceiling applies. */
 const UNLIMITED_LISTENERS = 0;
@@ -45,6 +48,20 @@ const apolloOptions = {
 		bodyParsers: { json: { limit: config().maxBodyBytes, strict: true }, urlencoded: false },
 		callOptions: { timeout: config().requestTimeoutMs },
 		logging: true,
+		aliases: {
+			// Apollo's own handler, except that a repeated Idempotency-Key is answered by a replay.
+			async "/"(this: GraphqlThis, req: Req, res: ServerResponse) {
+				const replay = replayOf(req);
+				if (replay) return sendReplay(res, replay);
+				try {
+					await this.prepareGraphQLSchema();
+
+					return await this.graphqlHandler(req, res);
+				} catch (err) {
+					this.sendGraphqlError(req, res, err);
+				}
+			},
+		},
 		onBeforeCall(
 			this: GraphqlThis,
 			ctx: Context<unknown, Meta>,
@@ -129,7 +146,7 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 	},
 
 	events: Object.fromEntries(
-		EVENT_PATTERNS.map((pattern) => [
+		[...EVENT_PATTERNS, SALES_METRICS_EVENT].map((pattern) => [
 			pattern,
 			function publish(
 				this: GraphqlThis,
@@ -183,6 +200,7 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 			await limitRequest(req, res, auth, units);
 			// As over REST: actions that hand out links (document shares) build them on it.
 			ctx.meta.publicUrl = config().publicUrl ?? `http://${req.headers.host ?? "localhost"}`;
+			await claimOperation(ctx, req);
 		},
 
 		/**
@@ -190,6 +208,7 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 		 * one refused before the credential was read counts against the client's address.
 		 */
 		sendGraphqlError(this: GraphqlThis, req: Req, res: ServerResponse, err: unknown): void {
+			releaseOperation(req);
 			if (res.headersSent || hasRateLimitHeaders(res)) {
 				this.writeGraphqlError(res, err);
 
@@ -233,7 +252,9 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 		// the gateway an empty result, which would log "Headers have already sent" each time.
 		const send = this.sendResponse;
 		this.sendResponse = (req: Req, res: ServerResponse, data: unknown, action?: unknown) =>
-			res.headersSent && data === undefined ? undefined : send(req, res, data, action);
+			settleOperation(req, res, data).then(() =>
+				res.headersSent && data === undefined ? undefined : send(req, res, data, action),
+			);
 	},
 
 	started() {
@@ -256,6 +277,7 @@ interface GraphqlThis {
 	graphqlSchema: GraphQLSchema;
 	closeGraphqlWs?: () => Promise<void>;
 	prepareGraphQLSchema(): Promise<void>;
+	graphqlHandler(req: Req, res: ServerResponse): Promise<unknown>;
 	currentSchema(): Promise<GraphQLSchema>;
 	graphqlGuard(ctx: Context<unknown, Meta>, req: Req, res: ServerResponse): Promise<void>;
 	sendGraphqlError(req: Req, res: ServerResponse, err: unknown): void;

@@ -5,6 +5,7 @@
  */
 import { bootstrap, type NodePair, REDIS_URL, startPair } from "../helpers/gateway";
 import { graphqlClient, repeatUntil, subscribe, wsClient } from "../helpers/graphql";
+import { confirmedOrder, newCustomer, newProduct } from "../helpers/graphql-sales";
 import { describeWithRedis } from "../helpers/redis";
 
 describeWithRedis("GraphQL on a gateway node with the domains on another node", () => {
@@ -59,5 +60,32 @@ describeWithRedis("GraphQL on a gateway node with the domains on another node", 
 			},
 		]);
 		expect(sub.received[0].data.customerInteraction.subject).toBe("From the data node");
+	});
+
+	test("order subscriptions and sales figures reach the gateway from the data node's events", async () => {
+		const owner = bootstrap(cluster.cluster, "Cluster Orders Org");
+		const gql = graphqlClient(cluster.gateway.url, owner.api_key);
+		const productId = await newProduct(gql, 4);
+		const customerId = await newCustomer(gql, "Remote Buyer");
+		const client = wsClient(cluster.gateway.url, owner.api_key);
+		const changed = subscribe<{ data: { orderStatusChanged: Record<string, unknown> } }>(
+			client,
+			"subscription($c: ID) { orderStatusChanged(customerId: $c) { id status customer { name } } }",
+			{ c: customerId },
+		);
+		const metrics = subscribe<{ data: { salesMetricsUpdated: Record<string, unknown> } }>(
+			client,
+			"subscription { salesMetricsUpdated { orderId dayOrders } }",
+		);
+
+		await repeatUntil(
+			() => changed.received.length > 0 && metrics.received.length > 0,
+			() => confirmedOrder(gql, customerId, productId),
+		);
+		await client.dispose();
+
+		const order = changed.received[0].data.orderStatusChanged;
+		expect(order).toMatchObject({ status: "CONFIRMED", customer: { name: "Remote Buyer" } });
+		expect(metrics.received.map((r) => r.data.salesMetricsUpdated.orderId)).toContain(order.id);
 	});
 });
