@@ -62,22 +62,32 @@ function restValue(field: Field, value: unknown): unknown {
 	return value;
 }
 
+/** Each model's fields by REST name, built once: every row of every answer looks them up. */
+const fieldsByName = new WeakMap<GraphqlModel, Map<string, FieldModel>>();
+
 function byName(model: GraphqlModel): Map<string, FieldModel> {
-	return new Map(model.fields.map((f) => [f.name, f]));
+	let fields = fieldsByName.get(model);
+	if (!fields) {
+		fields = new Map(model.fields.map((f) => [f.name, f]));
+		fieldsByName.set(model, fields);
+	}
+
+	return fields;
 }
 
 /** A REST row (snake_case, lowercase enums) as the GraphQL type expects it. */
 export function toGraphql(model: GraphqlModel, row: Row): Row {
 	const fields = byName(model);
 	const out: Row = {};
-	for (const [key, value] of Object.entries(row)) {
+	for (const key in row) {
+		const value = row[key];
 		const f = fields.get(key);
-		if (f?.nested) out[camel(key)] = renameDeep(value, camel);
-		else if (f?.field.type === "enum" && typeof value === "string")
-			out[camel(key)] = enumName(value);
-		else out[camel(key)] = value;
+		if (!f) out[camel(key)] = value;
+		else if (f.nested) out[f.gql] = renameDeep(value, camel);
+		else if (f.field.type === "enum" && typeof value === "string") out[f.gql] = enumName(value);
+		else out[f.gql] = value;
 	}
-	for (const [name, c] of Object.entries(model.computed)) out[camel(name)] = c.value(row);
+	for (const name in model.computed) out[camel(name)] = model.computed[name].value(row);
 
 	return out;
 }

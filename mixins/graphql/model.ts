@@ -6,9 +6,20 @@
  */
 import { allFields, type EntityDefinition, type Field } from "../../models/entity";
 
+/** Names seen so far: every row of every answer renames the same few keys. */
+const camelNames = new Map<string, string>();
+/** Keys of analytics reports can be data (dates, ids): past this many, names are not kept. */
+const CAMEL_NAMES_KEPT = 5_000;
+
 /** `lifetime_value` → `lifetimeValue`. */
 export function camel(name: string): string {
-	return name.replace(/[_-]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+	let text = camelNames.get(name);
+	if (text === undefined) {
+		text = name.replace(/[_-]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+		if (camelNames.size < CAMEL_NAMES_KEPT) camelNames.set(name, text);
+	}
+
+	return text;
 }
 
 /** `lifetimeValue` → `lifetime_value`. */
