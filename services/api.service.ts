@@ -26,6 +26,7 @@ import {
 	releaseFromRequest,
 	sendReplay,
 } from "./api/idempotency";
+import { browserPageRoutes } from "./api/browser-pages";
 import { oauthRoutes } from "./api/oauth-route";
 import { GraphqlGateway } from "./api/graphql";
 import { buildOpenApi } from "./api/openapi";
@@ -163,6 +164,11 @@ const ApiService: ServiceSchema = {
 					"GET health": "api.health",
 					"GET ready": "api.ready",
 					"GET openapi.json": "api.openapi",
+					// The root is the developer console (contract: `GET /`).
+					"GET /"(_req: Req, res: Res) {
+						res.writeHead(302, { Location: "/console/" });
+						res.end();
+					},
 				},
 				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
 					this.sendApiError(req, res, err);
@@ -182,6 +188,8 @@ const ApiService: ServiceSchema = {
 				mappingPolicy: "restrict",
 				autoAliases: false,
 			},
+			// The developer console and the GraphQL explorer, each under its own CSP.
+			...browserPageRoutes(),
 		],
 		assets: { folder: "public", options: { index: "index.html", dotfiles: "ignore" } },
 		rootCallOptions(
