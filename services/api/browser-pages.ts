@@ -71,30 +71,27 @@ function securityHeaders(policy: string): Middleware {
 }
 
 /**
- * `/vendor/<name>` answered with the listed package file; any other path passes on. The
- * package's own directory is served with the URL narrowed to that one file, so nothing else
- * in it can be asked for.
+ * `/vendor/<name>` answered with the listed package file; any other path passes on. Each
+ * package's directory is served with the URL narrowed to that one file, so nothing else in it
+ * can be asked for. Packages are found at start-up: a missing one stops the gateway, not a page.
  */
 function vendorFiles(files: Record<string, PackageFile>): Middleware {
-	const servers = new Map<string, Middleware>();
-	const serverOf = (pkg: string): Middleware => {
-		let server = servers.get(pkg);
-		if (!server) {
-			const dir = path.dirname(require.resolve(`${pkg}/package.json`));
-			server = serveStatic(dir, { index: false, fallthrough: true });
-			servers.set(pkg, server);
-		}
-
-		return server;
-	};
+	const byName = new Map<string, { server: Middleware; url: string }>();
+	for (const [name, [pkg, file]] of Object.entries(files)) {
+		const dir = path.dirname(require.resolve(`${pkg}/package.json`));
+		byName.set(name, {
+			server: serveStatic(dir, { index: false, fallthrough: true }),
+			url: `/${file}`,
+		});
+	}
 
 	return (req, res, next) => {
 		const match = /^\/vendor\/([^/?]+)(\?.*)?$/.exec(req.url ?? "");
-		const file = match ? files[match[1]] : undefined;
-		if (!file) return next();
+		const vendor = match ? byName.get(match[1]) : undefined;
+		if (!vendor) return next();
 		const asked = req.url;
-		req.url = `/${file[1]}`;
-		serverOf(file[0])(req, res, (err) => {
+		req.url = vendor.url;
+		vendor.server(req, res, (err) => {
 			req.url = asked;
 			next(err);
 		});

@@ -15,9 +15,8 @@ function report(error) {
 
 function stateOf(hook) {
 	if (hook.is_active) {
-		const failures = hook.consecutive_failures
-			? `, ${hook.consecutive_failures} failures in a row`
-			: "";
+		const n = hook.consecutive_failures ?? 0;
+		const failures = n ? `, ${n} failure${n === 1 ? "" : "s"} in a row` : "";
 
 		return `active${failures}`;
 	}
@@ -73,7 +72,7 @@ function webhookRow(hook) {
 				const { data } = await call("POST", `${base}/recover`, { since: since() });
 				await refreshDeliveries(hook);
 
-				return `${data.recovered} failed or dead deliveries scheduled again`;
+				return `Failed or dead deliveries scheduled again: ${data.recovered}`;
 			}),
 		),
 	);
@@ -97,6 +96,8 @@ function deliveryRow(hook, delivery) {
 
 		return `Delivery of ${delivery.event_type} scheduled again`;
 	});
+	// Only a delivery still to be tried has a next attempt; a settled one keeps its last time.
+	const waiting = delivery.status === "pending" || delivery.status === "failed";
 	// A delivery waiting for its first attempt cannot be restarted (409 on the API).
 	redeliver.disabled = delivery.status === "pending";
 	const answer = delivery.last_status_code
@@ -118,7 +119,7 @@ function deliveryRow(hook, delivery) {
 		el("td", { class: "number" }, String(delivery.attempts ?? 0)),
 		el("td", {}, answer),
 		el("td", {}, delivery.last_error ?? delivery.dead_reason ?? "—"),
-		el("td", {}, time(delivery.next_attempt_at)),
+		el("td", {}, time(waiting ? delivery.next_attempt_at : undefined)),
 		el("td", { class: "actions" }, redeliver),
 	);
 }

@@ -1,0 +1,226 @@
+/**
+ * The developer console (public/console/) and the GraphQL explorer (public/graphiql/) in
+ * headless Chromium against one started gateway: signing in, a live event after a REST write,
+ * a dead webhook delivery sent again, an API key made and revoked, and a query run in GraphiQL.
+ * Screenshots go to test/artifacts/.
+ */
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { ARTIFACTS, describeWithChromium, launchChromium } from "../helpers/browser";
+import { leaks, OWNER_PASSWORD, randomEmail } from "../helpers/auth";
+import {
+	bootstrap,
+	client,
+	type Client,
+	type GatewayNode,
+	type Owner,
+	startNode,
+	tempDir,
+} from "../helpers/gateway";
+import { type Receiver, startReceiver } from "../helpers/receiver";
+
+let node: GatewayNode;
+let owner: Owner;
+let ownerEmail: string;
+let api: Client;
+let base: string;
+let browser: Browser;
+let receiver: Receiver;
+let page: Page;
+/** The endpoint the webhook tests share (it points at `receiver`). */
+let hookId: string;
+/** Every URL the browser asked for (pages, scripts, API calls, the socket.io transport). */
+const requested: string[] = [];
+/** Script errors and console errors (a CSP violation is reported as one). */
+const pageErrors: string[] = [];
+
+async function screenshot(name: string): Promise<void> {
+	await page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: true });
+}
+
+/** The tab's session, as the console keeps it. */
+async function tabSession(): Promise<{ access_token: string; refresh_token: string }> {
+	const stored = await page.evaluate(() => sessionStorage.getItem("mantis.console.session"));
+
+	return JSON.parse(stored ?? "null");
+}
+
+/** Clicks the deliveries' Refresh until the first row has `status` (the worker runs apart). */
+async function refreshUntilStatus(status: string): Promise<void> {
+	const row = page.locator("#deliveries-list tr").first();
+	const deadline = Date.now() + 30_000;
+	while ((await row.getAttribute("data-status").catch(() => null)) !== status) {
+		if (Date.now() > deadline) throw new Error(`no delivery became ${status}`);
+		await page.waitForTimeout(200);
+		await page.click("#deliveries-refresh");
+	}
+}
+
+async function signInOnPage(): Promise<void> {
+	await page.goto(node.url);
+	await page.locator("#sign-in").waitFor({ state: "visible" });
+	await page.fill("#sign-in-form input[name=email]", ownerEmail);
+	await page.fill("#sign-in-form input[name=password]", OWNER_PASSWORD);
+	await page.click("#sign-in-form button[type=submit]");
+	await page.locator("#workspace").waitFor({ state: "visible" });
+}
+
+describeWithChromium("the developer console in headless Chromium", () => {
+	beforeAll(async () => {
+		const dataDir = tempDir();
+		ownerEmail = randomEmail("console");
+		owner = bootstrap({ DATA_DIR: dataDir }, "Console Org", ownerEmail);
+		// Debug logging, so that the check for tokens in the logs sees every request line.
+		node = await startNode({
+			DATA_DIR: dataDir,
+			WEBHOOK_ALLOW_PRIVATE: "true",
+			LOG_LEVEL: "debug",
+		});
+		api = client(node.url, owner.api_key);
+		base = `/v1/organizations/${owner.organization_id}`;
+		receiver = await startReceiver();
+		browser = await launchChromium();
+		page = await (await browser.newContext()).newPage();
+		page.on("request", (request) => requested.push(request.url()));
+		page.on("websocket", (socket) => requested.push(socket.url()));
+		page.on("pageerror", (err) => pageErrors.push(err.message));
+		page.on("console", (message) => {
+			if (message.type() === "error")
+				pageErrors.push(`${message.text()} (${message.location().url})`);
+		});
+	}, 90_000);
+
+	afterAll(async () => {
+		await browser?.close();
+		await receiver?.close();
+		await node?.stop();
+	});
+
+	test("the root opens the console, whose pages carry a CSP that runs only this origin's scripts", async () => {
+		const root = await fetch(`${node.url}/`, { redirect: "manual" });
+		expect(root.status).toBe(302);
+		expect(root.headers.get("location")).toBe("/console/");
+
+		const consolePage = await fetch(`${node.url}/console/`);
+		expect(consolePage.status).toBe(200);
+		expect(consolePage.headers.get("content-security-policy")).toContain("script-src 'self'");
+		expect(consolePage.headers.get("x-frame-options")).toBe("DENY");
+		// Only the files the pages name are served from node_modules, nothing else of the package.
+		const vendor = await fetch(`${node.url}/console/vendor/socket.io.esm.min.js`);
+		expect(vendor.status).toBe(200);
+		for (const name of ["package.json", "constructor", "..%2Fpackage.json"])
+			expect((await fetch(`${node.url}/console/vendor/${name}`)).status).toBe(404);
+	});
+
+	test("signing in shows the organization, and a customer created over REST appears live", async () => {
+		await signInOnPage();
+		await page.locator("#organization .org-name").waitFor();
+		expect(await page.locator("#organization .org-name").textContent()).toBe("Console Org");
+		await page.locator("#socket-status[data-state=live]").waitFor();
+
+		const created = await api.post(`${base}/customers`, { name: "Live Co", segment: "smb" });
+		expect(created.status).toBe(201);
+		const row = page.locator(`#events-list tr[data-event-type="customer.created"]`);
+		await row.waitFor();
+		expect(await row.locator("summary").textContent()).toBe(created.body.data.id);
+		await screenshot("live-event");
+	});
+
+	test("a dead webhook delivery is sent again from the console and then succeeds", async () => {
+		const hook = await api.post(`${base}/webhooks`, {
+			url: receiver.url,
+			events: ["customer.*"],
+			retry_config: { max_retries: 0 },
+		});
+		expect(hook).toMatchObject({ status: 201 });
+		hookId = hook.body.data.id;
+		receiver.answer = () => ({ status: 500 });
+		const customer = await api.post(`${base}/customers`, { name: "Hooked Co", segment: "smb" });
+		await receiver.waitFor("the first attempt", (got) => got.length === 1);
+
+		await page.click("#webhooks-refresh");
+		const hookRow = page.locator(`#webhooks-list tr[data-webhook-id="${hook.body.data.id}"]`);
+		await hookRow
+			.getByRole("button", { name: `Deliveries of ${receiver.url}`, exact: true })
+			.click();
+		const delivery = page.locator("#deliveries-list tr").first();
+		// The worker records the outcome after the receiver answers; Refresh shows it.
+		await refreshUntilStatus("dead");
+		await screenshot("delivery-dead");
+
+		receiver.answer = () => ({ status: 204 });
+		await delivery.getByRole("button", { name: /^Redeliver/ }).click();
+		await receiver.waitFor("the redelivery", (got) => got.length === 2);
+		expect(receiver.received[1].body.data.object.id).toBe(customer.body.data.id);
+		expect(receiver.received[1].headers["webhook-id"]).toBe(
+			receiver.received[0].headers["webhook-id"],
+		);
+		await refreshUntilStatus("succeeded");
+		await screenshot("delivery-redelivered");
+	});
+
+	test("Retry failed sends a dead delivery of the endpoint again", async () => {
+		receiver.answer = () => ({ status: 500 });
+		const customer = await api.post(`${base}/customers`, { name: "Retry Co", segment: "smb" });
+		await receiver.waitFor("the failing attempt", (got) => got.length === 3);
+		await refreshUntilStatus("dead");
+
+		receiver.answer = () => ({ status: 204 });
+		const hookRow = page.locator(`#webhooks-list tr[data-webhook-id="${hookId}"]`);
+		await hookRow
+			.getByRole("button", { name: `Retry failed deliveries of ${receiver.url}` })
+			.click();
+		await page
+			.locator("#notice", { hasText: "Failed or dead deliveries scheduled again: 1" })
+			.waitFor();
+		await receiver.waitFor("the recovered delivery", (got) => got.length === 4);
+		expect(receiver.received[3].body.data.object.id).toBe(customer.body.data.id);
+		await refreshUntilStatus("succeeded");
+	});
+
+	test("an API key created in the console works until it is revoked there", async () => {
+		await page.fill("#api-key-form input[name=name]", "Reporting job");
+		await page.fill("#api-key-form input[name=scopes]", "customers:read");
+		await page.click("#api-key-form button[type=submit]");
+		const key = await page.locator("#api-key-secret .secret-value").textContent();
+		expect(key).toMatch(/^mnx_/);
+		expect((await client(node.url, key as string).get(`${base}/customers`)).status).toBe(200);
+		const row = page.locator("#api-keys-list tr", { hasText: "Reporting job" });
+		expect(await row.locator("td").nth(2).textContent()).toBe("customers:read");
+		await screenshot("api-key-created");
+
+		page.once("dialog", (dialog) => dialog.accept());
+		await row.getByRole("button", { name: "Revoke Reporting job" }).click();
+		await row.locator("td", { hasText: "revoked" }).waitFor();
+		expect((await client(node.url, key as string).get(`${base}/customers`)).status).toBe(401);
+	});
+
+	test("the GraphQL explorer renders GraphiQL and runs a query with the console's session", async () => {
+		await page.click("a[href='/graphiql/']");
+		await page.locator(".graphiql-container").waitFor();
+		expect(await page.locator("#explorer-user").textContent()).toBe(ownerEmail);
+		await page.click(".graphiql-execute-button");
+		const result = page.locator(".result-window");
+		await result.getByText('"totalCount": 3').waitFor();
+		expect(await result.textContent()).toContain("Hooked Co");
+		await screenshot("graphiql");
+	});
+
+	test("no token reaches a URL or the gateway's logs, no script is refused, and signing out ends the session", async () => {
+		const { access_token, refresh_token } = await tabSession();
+		expect(access_token).toBeTruthy();
+		expect(
+			requested.filter((url) => url.includes(access_token) || url.includes(refresh_token)),
+		).toEqual([]);
+		expect(requested.some((url) => url.includes("/socket.io/"))).toBe(true);
+		expect(leaks(node.logs(), [access_token, refresh_token, owner.api_key])).toEqual([]);
+		expect(pageErrors).toEqual([]);
+
+		await page.goto(`${node.url}/console/`);
+		await page.locator("#workspace").waitFor({ state: "visible" });
+		await page.click("#sign-out");
+		await page.locator("#sign-in").waitFor({ state: "visible" });
+		expect(await tabSession()).toBeNull();
+		expect((await client(node.url, access_token).get(`${base}/customers`)).status).toBe(401);
+	});
+});
