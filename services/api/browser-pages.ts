@@ -1,6 +1,6 @@
 /**
- * The browser pages the gateway serves beside the API: the developer console (public/console/)
- * and the GraphQL explorer (public/graphiql/). Their third-party scripts come from node_modules
+ * The browser pages the gateway serves beside the API: the developer console (public/console/),
+ * the GraphQL explorer (public/graphiql/) and the API reference (public/docs/). Their third-party scripts come from node_modules
  * under names of our choosing (no CDN, and no whole package directory on the web), and every
  * answer carries a Content-Security-Policy that runs scripts of this origin only, so a value
  * the pages show can never run as code.
@@ -33,8 +33,8 @@ const CONSOLE_POLICY = [
 ].join("; ");
 
 /**
- * GraphiQL: the same, except that its editor (CodeMirror) and React write `style` attributes
- * and its stylesheet embeds its icons and fonts as data: URIs. Scripts stay 'self' only.
+ * GraphiQL and Swagger UI: the same, except that their editors and React write `style`
+ * attributes and their stylesheets embed icons and fonts as data: URIs. Scripts stay 'self'.
  */
 const EXPLORER_POLICY = [
 	"default-src 'none'",
@@ -117,10 +117,30 @@ function pageRoute(
 	};
 }
 
-/** The gateway routes of the console (`/console`) and the GraphQL explorer (`/graphiql`). */
+/**
+ * The API reference: its page, then Swagger UI's own files (the page asks for them by their
+ * names in swagger-ui-dist, which holds nothing but the UI's build).
+ */
+function referenceRoute() {
+	return {
+		path: "/docs",
+		use: [
+			securityHeaders(EXPLORER_POLICY),
+			serveStatic(path.join(PUBLIC_DIR, "docs"), { index: "index.html" }),
+			serveStatic(path.dirname(require.resolve("swagger-ui-dist/package.json")), {
+				index: false,
+			}),
+		],
+		mappingPolicy: "restrict",
+		autoAliases: false,
+	};
+}
+
+/** The routes of the console (`/console`), the GraphQL explorer (`/graphiql`) and `/docs`. */
 export function browserPageRoutes(): Record<string, unknown>[] {
 	return [
 		pageRoute("/console", "console", CONSOLE_POLICY, CONSOLE_VENDOR),
 		pageRoute("/graphiql", "graphiql", EXPLORER_POLICY, EXPLORER_VENDOR),
+		referenceRoute(),
 	];
 }

@@ -213,6 +213,31 @@ describeWithChromium("the developer console in headless Chromium", () => {
 		await screenshot("graphiql");
 	});
 
+	test("the API reference linked from the console shows every operation of /openapi.json under its CSP", async () => {
+		await page.goto(`${node.url}/console/`);
+		await page.click("a[href='/docs/']");
+		const document = await (await fetch(`${node.url}/openapi.json`)).json();
+		const operations = Object.values(document.paths as Record<string, object>).reduce(
+			(n: number, item) => n + Object.keys(item).length,
+			0,
+		);
+		await page.locator(".opblock").first().waitFor();
+		expect(await page.locator(".info .title").textContent()).toContain(document.info.title);
+		// Swagger UI draws operations as they scroll into view; all of them are in its model.
+		const parsed = await page.evaluate(
+			() =>
+				(
+					window as unknown as {
+						ui: { specSelectors: { operations(): { size: number } } };
+					}
+				).ui.specSelectors.operations().size,
+		);
+		expect(parsed).toBe(operations);
+		const docs = await fetch(`${node.url}/docs/`);
+		expect(docs.headers.get("content-security-policy")).toContain("script-src 'self'");
+		await screenshot("docs");
+	});
+
 	test("a reload keeps the tab's session, and a refused access token is renewed with the refresh token", async () => {
 		await page.goto(`${node.url}/console/`);
 		await page.locator("#workspace").waitFor({ state: "visible" });
