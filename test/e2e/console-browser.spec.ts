@@ -213,6 +213,17 @@ describeWithChromium("the developer console in headless Chromium", () => {
 		await screenshot("graphiql");
 	});
 
+	test("the explorer opened without a session points to the console's sign-in", async () => {
+		const context = await browser.newContext();
+		const fresh = await context.newPage();
+		await fresh.goto(`${node.url}/graphiql/`);
+		const message = fresh.locator("#explorer-message");
+		await message.getByText("Sign in on the developer console first.").waitFor();
+		expect(await message.locator("a").getAttribute("href")).toBe("/console/");
+		expect(await fresh.locator(".graphiql-container").count()).toBe(0);
+		await context.close();
+	});
+
 	test("the API reference linked from the console shows every operation of /openapi.json under its CSP", async () => {
 		await page.goto(`${node.url}/console/`);
 		await page.click("a[href='/docs/']");
