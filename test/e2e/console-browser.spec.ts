@@ -185,6 +185,16 @@ describeWithChromium("the developer console in headless Chromium", () => {
 		await refreshUntilStatus("succeeded");
 	});
 
+	test("Send test delivers webhook.test to the endpoint and reports its answer", async () => {
+		receiver.answer = () => ({ status: 204 });
+		const hookRow = page.locator(`#webhooks-list tr[data-webhook-id="${hookId}"]`);
+		await hookRow.getByRole("button", { name: `Send a test event to ${receiver.url}` }).click();
+		await page
+			.locator("#notice", { hasText: /^Test event answered HTTP 204 in \d+ ms$/ })
+			.waitFor();
+		expect(receiver.received.at(-1)?.body.type).toBe("webhook.test");
+	});
+
 	test("an API key created in the console works until it is revoked there", async () => {
 		await page.fill("#api-key-form input[name=name]", "Reporting job");
 		await page.fill("#api-key-form input[name=scopes]", "customers:read");
