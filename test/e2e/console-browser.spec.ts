@@ -1,13 +1,19 @@
 /**
- * The developer console (public/console/) and the GraphQL explorer (public/graphiql/) in
- * headless Chromium against one started gateway: signing in, a live event after a REST write,
- * a dead webhook delivery sent again, an API key made and revoked, and a query run in GraphiQL.
- * Screenshots go to test/artifacts/.
+ * The developer console (public/console/) in headless Chromium against one started gateway:
+ * signing in, a live event after a REST write, webhook endpoints and their deliveries (redeliver,
+ * Retry failed, Send test), an API key made and revoked, the session's renewal and sign-out.
+ * Screenshots go to test/artifacts/. The explorer and /docs: explorer-browser.spec.ts.
  */
-import path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { ARTIFACTS, describeWithChromium, launchChromium } from "../helpers/browser";
-import { leaks, OWNER_PASSWORD, randomEmail } from "../helpers/auth";
+import {
+	describeWithChromium,
+	launchChromium,
+	type PageWatch,
+	screenshot,
+	signInOnConsole,
+	watchPage,
+} from "../helpers/browser";
+import { leaks, randomEmail } from "../helpers/auth";
 import {
 	bootstrap,
 	client,
@@ -29,16 +35,9 @@ let receiver: Receiver;
 let page: Page;
 /** The endpoint the webhook tests share (it points at `receiver`). */
 let hookId: string;
-/** Every URL the browser asked for (pages, scripts, API calls, the socket.io transport). */
-const requested: string[] = [];
+let watch: PageWatch;
 /** Every access and refresh token the tab has held (none may reach a URL or a log). */
 const tokens: string[] = [];
-/** Script errors and console errors (a CSP violation or a missing file is reported as one). */
-const pageErrors: string[] = [];
-
-async function screenshot(name: string): Promise<void> {
-	await page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: true });
-}
 
 const SESSION_KEY = "mantis.console.session";
 
@@ -62,15 +61,6 @@ async function refreshUntilStatus(status: string): Promise<void> {
 	}
 }
 
-async function signInOnPage(): Promise<void> {
-	await page.goto(node.url);
-	await page.locator("#sign-in").waitFor({ state: "visible" });
-	await page.fill("#sign-in-form input[name=email]", ownerEmail);
-	await page.fill("#sign-in-form input[name=password]", OWNER_PASSWORD);
-	await page.click("#sign-in-form button[type=submit]");
-	await page.locator("#workspace").waitFor({ state: "visible" });
-}
-
 describeWithChromium("the developer console in headless Chromium", () => {
 	beforeAll(async () => {
 		const dataDir = tempDir();
@@ -87,14 +77,7 @@ describeWithChromium("the developer console in headless Chromium", () => {
 		receiver = await startReceiver();
 		browser = await launchChromium();
 		page = await (await browser.newContext()).newPage();
-		page.on("request", (request) => requested.push(request.url()));
-		page.on("websocket", (socket) => requested.push(socket.url()));
-		page.on("pageerror", (err) => pageErrors.push(err.message));
-		page.on("console", (message) => {
-			// A 401 is how the console learns that its access token needs renewing.
-			if (message.type() === "error" && !message.text().includes("status of 401"))
-				pageErrors.push(`${message.text()} (${message.location().url})`);
-		});
+		watch = watchPage(page);
 	}, 90_000);
 
 	afterAll(async () => {
@@ -120,7 +103,7 @@ describeWithChromium("the developer console in headless Chromium", () => {
 	});
 
 	test("signing in shows the organization, and a customer created over REST appears live", async () => {
-		await signInOnPage();
+		await signInOnConsole(page, node.url, ownerEmail);
 		await page.locator("#organization .org-name").waitFor();
 		expect(await page.locator("#organization .org-name").textContent()).toBe("Console Org");
 		await page.locator("#socket-status[data-state=live]").waitFor();
@@ -130,7 +113,7 @@ describeWithChromium("the developer console in headless Chromium", () => {
 		const row = page.locator(`#events-list tr[data-event-type="customer.created"]`);
 		await row.waitFor();
 		expect(await row.locator("summary").textContent()).toBe(created.body.data.id);
-		await screenshot("live-event");
+		await screenshot(page, "console-live-event");
 	});
 
 	test("a dead webhook delivery is sent again from the console and then succeeds", async () => {
@@ -153,7 +136,7 @@ describeWithChromium("the developer console in headless Chromium", () => {
 		const delivery = page.locator("#deliveries-list tr").first();
 		// The worker records the outcome after the receiver answers; Refresh shows it.
 		await refreshUntilStatus("dead");
-		await screenshot("delivery-dead");
+		await screenshot(page, "console-delivery-dead");
 
 		receiver.answer = () => ({ status: 204 });
 		await delivery.getByRole("button", { name: /^Redeliver/ }).click();
@@ -163,7 +146,7 @@ describeWithChromium("the developer console in headless Chromium", () => {
 			receiver.received[0].headers["webhook-id"],
 		);
 		await refreshUntilStatus("succeeded");
-		await screenshot("delivery-redelivered");
+		await screenshot(page, "console-delivery-redelivered");
 	});
 
 	test("Retry failed sends a dead delivery of the endpoint again", async () => {
@@ -195,6 +178,22 @@ describeWithChromium("the developer console in headless Chromium", () => {
 		expect(receiver.received.at(-1)?.body.type).toBe("webhook.test");
 	});
 
+	test("an endpoint added in the console shows its signing secret once and is listed", async () => {
+		await page.fill("#webhook-form input[name=url]", `${receiver.url}?form`);
+		await page.fill("#webhook-form input[name=events]", "invoice.paid, order.*");
+		await page.click("#webhook-form button[type=submit]");
+		const secret = await page.locator("#webhook-secret .secret-value").textContent();
+		expect(secret).toMatch(/^whsec_/);
+
+		const listed = await api.get(`${base}/webhooks?limit=100`);
+		const added = listed.body.data.find((w: { url: string }) => w.url.endsWith("?form"));
+		expect(added.events).toEqual(["invoice.paid", "order.*"]);
+		const row = page.locator(`#webhooks-list tr[data-webhook-id="${added.id}"]`);
+		expect(await row.locator("td").nth(1).textContent()).toBe("invoice.paid, order.*");
+		// The secret is the API's to show once: the list carries none.
+		expect(JSON.stringify(listed.body)).not.toContain(secret as string);
+	});
+
 	test("an API key created in the console works until it is revoked there", async () => {
 		await page.fill("#api-key-form input[name=name]", "Reporting job");
 		await page.fill("#api-key-form input[name=scopes]", "customers:read");
@@ -204,59 +203,12 @@ describeWithChromium("the developer console in headless Chromium", () => {
 		expect((await client(node.url, key as string).get(`${base}/customers`)).status).toBe(200);
 		const row = page.locator("#api-keys-list tr", { hasText: "Reporting job" });
 		expect(await row.locator("td").nth(2).textContent()).toBe("customers:read");
-		await screenshot("api-key-created");
+		await screenshot(page, "console-api-key-created");
 
 		page.once("dialog", (dialog) => dialog.accept());
 		await row.getByRole("button", { name: "Revoke Reporting job" }).click();
 		await row.locator("td", { hasText: "revoked" }).waitFor();
 		expect((await client(node.url, key as string).get(`${base}/customers`)).status).toBe(401);
-	});
-
-	test("the GraphQL explorer renders GraphiQL and runs a query with the console's session", async () => {
-		await page.click("a[href='/graphiql/']");
-		await page.locator(".graphiql-container").waitFor();
-		expect(await page.locator("#explorer-user").textContent()).toBe(ownerEmail);
-		await page.click(".graphiql-execute-button");
-		const result = page.locator(".result-window");
-		await result.getByText('"totalCount": 3').waitFor();
-		expect(await result.textContent()).toContain("Hooked Co");
-		await screenshot("graphiql");
-	});
-
-	test("the explorer opened without a session points to the console's sign-in", async () => {
-		const context = await browser.newContext();
-		const fresh = await context.newPage();
-		await fresh.goto(`${node.url}/graphiql/`);
-		const message = fresh.locator("#explorer-message");
-		await message.getByText("Sign in on the developer console first.").waitFor();
-		expect(await message.locator("a").getAttribute("href")).toBe("/console/");
-		expect(await fresh.locator(".graphiql-container").count()).toBe(0);
-		await context.close();
-	});
-
-	test("the API reference linked from the console shows every operation of /openapi.json under its CSP", async () => {
-		await page.goto(`${node.url}/console/`);
-		await page.click("a[href='/docs/']");
-		const document = await (await fetch(`${node.url}/openapi.json`)).json();
-		const operations = Object.values(document.paths as Record<string, object>).reduce(
-			(n: number, item) => n + Object.keys(item).length,
-			0,
-		);
-		await page.locator(".opblock").first().waitFor();
-		expect(await page.locator(".info .title").textContent()).toContain(document.info.title);
-		// Swagger UI draws operations as they scroll into view; all of them are in its model.
-		const parsed = await page.evaluate(
-			() =>
-				(
-					window as unknown as {
-						ui: { specSelectors: { operations(): { size: number } } };
-					}
-				).ui.specSelectors.operations().size,
-		);
-		expect(parsed).toBe(operations);
-		const docs = await fetch(`${node.url}/docs/`);
-		expect(docs.headers.get("content-security-policy")).toContain("script-src 'self'");
-		await screenshot("docs");
 	});
 
 	test("a reload keeps the tab's session, and a refused access token is renewed with the refresh token", async () => {
@@ -282,10 +234,12 @@ describeWithChromium("the developer console in headless Chromium", () => {
 
 	test("no token reaches a URL or the gateway's logs, no script is refused, and signing out ends the session", async () => {
 		const { access_token } = await tabSession();
-		expect(requested.filter((url) => tokens.some((token) => url.includes(token)))).toEqual([]);
-		expect(requested.some((url) => url.includes("/socket.io/"))).toBe(true);
+		expect(
+			watch.requested.filter((url) => tokens.some((token) => url.includes(token))),
+		).toEqual([]);
+		expect(watch.requested.some((url) => url.includes("/socket.io/"))).toBe(true);
 		expect(leaks(node.logs(), [...tokens, owner.api_key])).toEqual([]);
-		expect(pageErrors).toEqual([]);
+		expect(watch.errors).toEqual([]);
 
 		await page.goto(`${node.url}/console/`);
 		await page.locator("#workspace").waitFor({ state: "visible" });
