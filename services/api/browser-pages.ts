@@ -1,9 +1,9 @@
 /**
  * The browser pages the gateway serves beside the API: the developer console (public/console/),
- * the GraphQL explorer (public/graphiql/) and the API reference (public/docs/). Their third-party scripts come from node_modules
- * under names of our choosing (no CDN, and no whole package directory on the web), and every
- * answer carries a Content-Security-Policy that runs scripts of this origin only, so a value
- * the pages show can never run as code.
+ * the GraphQL explorer (public/graphiql/) and the API reference (public/docs/). Their
+ * third-party files come from node_modules, never a CDN (the console and the explorer get only
+ * the files they name), and every answer carries a Content-Security-Policy that runs scripts of
+ * this origin only, so a value the pages show can never run as code.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
