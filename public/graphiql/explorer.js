@@ -1,6 +1,7 @@
 // GraphiQL against this gateway's /graphql with the console's session (same tab): every request
 // carries the current access token, and an answer of 401 gets one refresh and one more try.
-// Operations are POSTed as application/json, which the /graphql CSRF rule asks for.
+// Operations are POSTed as application/json, which the /graphql CSRF rule asks for;
+// subscriptions go over graphql-ws on the same path, with the token in connectionParams.
 import { accessToken, refresh, session } from "/console/js/session.js";
 
 const DEFAULT_QUERY = `# Your organization's first customers, with their contacts.
@@ -27,6 +28,27 @@ async function authorizedFetch(input, init) {
 	return fetch(input, withToken(init));
 }
 
+/** Close code of a graphql-ws connection whose credential the gateway refused. */
+const UNAUTHORIZED_CLOSE = 4401;
+
+/**
+ * One graphql-ws connection, opened when a subscription starts. Its parameters are a function,
+ * so every (re)connection presents the session's current access token; after a refusal the
+ * token is renewed and the next subscription connects with the new one.
+ */
+function subscriptionClient() {
+	return window.graphqlWs.createClient({
+		url: `${location.origin.replace(/^http/, "ws")}/graphql`,
+		lazy: true,
+		connectionParams: () => ({ authorization: `Bearer ${accessToken()}` }),
+		on: {
+			closed: (event) => {
+				if (event?.code === UNAUTHORIZED_CLOSE) refresh().catch(() => {});
+			},
+		},
+	});
+}
+
 function explain(text, link) {
 	const message = document.getElementById("explorer-message");
 	message.textContent = text;
@@ -49,7 +71,11 @@ function start() {
 		return;
 	}
 	document.getElementById("explorer-user").textContent = current.user.email;
-	const fetcher = window.GraphiQL.createFetcher({ url: "/graphql", fetch: authorizedFetch });
+	const fetcher = window.GraphiQL.createFetcher({
+		url: "/graphql",
+		fetch: authorizedFetch,
+		wsClient: subscriptionClient(),
+	});
 	const root = window.ReactDOM.createRoot(document.getElementById("explorer"));
 	root.render(
 		window.React.createElement(window.GraphiQL, {

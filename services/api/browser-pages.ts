@@ -58,6 +58,7 @@ const EXPLORER_VENDOR: Record<string, PackageFile> = {
 	"react-dom.production.min.js": ["react-dom", "umd/react-dom.production.min.js"],
 	"graphiql.min.js": ["graphiql", "graphiql.min.js"],
 	"graphiql.min.css": ["graphiql", "graphiql.min.css"],
+	"graphql-ws.min.js": ["graphql-ws", "umd/graphql-ws.min.js"],
 };
 
 function securityHeaders(policy: string): Middleware {

@@ -14,10 +14,19 @@ import {
 	signInOnConsole,
 	watchPage,
 } from "../helpers/browser";
-import { bootstrap, client, type GatewayNode, startNode, tempDir } from "../helpers/gateway";
+import {
+	bootstrap,
+	client,
+	type Client,
+	type GatewayNode,
+	startNode,
+	tempDir,
+} from "../helpers/gateway";
 
 let node: GatewayNode;
 let ownerEmail: string;
+let api: Client;
+let customerId: string;
 let browser: Browser;
 let page: Page;
 let watch: PageWatch;
@@ -36,11 +45,13 @@ describeWithChromium("the GraphQL explorer and the API reference in headless Chr
 		ownerEmail = randomEmail("explorer");
 		const owner = bootstrap({ DATA_DIR: dataDir }, "Explorer Org", ownerEmail);
 		node = await startNode({ DATA_DIR: dataDir });
-		const created = await client(node.url, owner.api_key).post(
-			`/v1/organizations/${owner.organization_id}/customers`,
-			{ name: "Graph Co", segment: "smb" },
-		);
+		api = client(node.url, owner.api_key);
+		const created = await api.post(`/v1/organizations/${owner.organization_id}/customers`, {
+			name: "Graph Co",
+			segment: "smb",
+		});
 		expect(created.status).toBe(201);
+		customerId = created.body.data.id;
 		browser = await launchChromium();
 		page = await (await browser.newContext()).newPage();
 		watch = watchPage(page);
@@ -72,6 +83,37 @@ describeWithChromium("the GraphQL explorer and the API reference in headless Chr
 		const explorer = await fetch(`${node.url}/graphiql/`);
 		expect(explorer.headers.get("content-security-policy")).toContain("script-src 'self'");
 		await screenshot(page, "explorer-graphiql");
+	});
+
+	test("a subscription run in the explorer shows an interaction recorded meanwhile (graphql-ws)", async () => {
+		await page.click(".graphiql-query-editor .CodeMirror");
+		await page.keyboard.press("Control+A");
+		await page.keyboard.insertText(
+			`subscription { customerInteraction(customerId: "${customerId}") { subject } }`,
+		);
+		// GraphiQL parses the edited document a moment after the change; it picks the transport
+		// (graphql-ws for a subscription) from that parse.
+		await page.waitForTimeout(1000);
+		await page.click(".graphiql-execute-button");
+
+		// The subscription is live once the gateway has it: record interactions until one shows.
+		const result = page.locator(".result-window");
+		const shown = result.getByText('"subject": "Explorer call"');
+		const deadline = Date.now() + 30_000;
+		while (!(await shown.isVisible())) {
+			if (Date.now() > deadline) throw new Error("no interaction reached the explorer");
+			const recorded = await api.post("/graphql", {
+				query: `mutation($c: ID!) { createCustomerInteraction(input: { customerId: $c,
+					type: CALL, subject: "Explorer call" }) { id } }`,
+				variables: { c: customerId },
+			});
+			expect(recorded.body.errors).toBeUndefined();
+			await page.waitForTimeout(300);
+		}
+		expect(
+			watch.requested.some((url) => url.endsWith("/graphql") && url.startsWith("ws")),
+		).toBe(true);
+		await screenshot(page, "explorer-subscription");
 	});
 
 	test("the API reference linked from the console shows every operation of /openapi.json", async () => {
