@@ -8,8 +8,12 @@ import { accessToken, refresh } from "./session.js";
 /** Rows kept on the page; older ones are dropped (the event log keeps them all for 30 days). */
 const MAX_ROWS = 200;
 
+/** At most one token renewal for the socket in this long. */
+const RENEWAL_PAUSE_MS = 30_000;
+
 let socket;
 let lastEventId;
+let lastRenewal = 0;
 const shown = new Set();
 
 function setStatus(text, state) {
@@ -52,6 +56,13 @@ function show(event) {
 
 /** A refused or expired credential: a fresh token, then connect again (socket.io will not). */
 async function renewAndReconnect() {
+	// A token refused again right after a renewal will not be cured by another one.
+	if (Date.now() - lastRenewal < RENEWAL_PAUSE_MS) {
+		setStatus("Cannot connect: the session's token is refused", "error");
+
+		return;
+	}
+	lastRenewal = Date.now();
 	setStatus("Renewing the session…", "connecting");
 	try {
 		await refresh();
