@@ -194,6 +194,30 @@ describeWithChromium("the developer console in headless Chromium", () => {
 		expect(JSON.stringify(listed.body)).not.toContain(secret as string);
 	});
 
+	test("a read-only member sees events and deliveries, and a refused write shows the API's FORBIDDEN", async () => {
+		const email = randomEmail("read-only");
+		const password = "a read-only member's password";
+		const added = await api.post(`${base}/members`, { email, password, role: "read_only" });
+		expect(added.status).toBe(201);
+		const context = await browser.newContext();
+		const reader = await context.newPage();
+		await signInOnConsole(reader, node.url, email, password);
+		await reader.locator("#socket-status[data-state=live]").waitFor();
+
+		const hookRow = reader.locator(`#webhooks-list tr[data-webhook-id="${hookId}"]`);
+		await hookRow
+			.getByRole("button", { name: `Deliveries of ${receiver.url}`, exact: true })
+			.click();
+		const delivery = reader.locator("#deliveries-list tr").first();
+		await delivery.getByRole("button", { name: /^Redeliver/ }).click();
+		await reader.locator("#webhooks-error", { hasText: "(FORBIDDEN)" }).waitFor();
+		await reader.fill("#api-key-form input[name=name]", "Not allowed");
+		await reader.click("#api-key-form button[type=submit]");
+		await reader.locator("#api-keys-error", { hasText: "(FORBIDDEN)" }).waitFor();
+		await screenshot(reader, "console-read-only");
+		await context.close();
+	});
+
 	test("an API key created in the console works until it is revoked there", async () => {
 		await page.fill("#api-key-form input[name=name]", "Reporting job");
 		await page.fill("#api-key-form input[name=scopes]", "customers:read");
