@@ -4,12 +4,10 @@
  * the domain services behind it.
  */
 import crypto from "node:crypto";
-import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { Context, ServiceMethods, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
-import serveStatic from "serve-static";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
 import { ApiError, notFound } from "../models/errors";
@@ -26,6 +24,7 @@ import {
 	releaseFromRequest,
 	sendReplay,
 } from "./api/idempotency";
+import { browserPageRoutes } from "./api/browser-pages";
 import { oauthRoutes } from "./api/oauth-route";
 import { GraphqlGateway } from "./api/graphql";
 import { buildOpenApi } from "./api/openapi";
@@ -163,25 +162,19 @@ const ApiService: ServiceSchema = {
 					"GET health": "api.health",
 					"GET ready": "api.ready",
 					"GET openapi.json": "api.openapi",
+					// The root is the developer console (contract: `GET /`).
+					"GET /"(_req: Req, res: Res) {
+						res.writeHead(302, { Location: "/console/" });
+						res.end();
+					},
 				},
 				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
 					this.sendApiError(req, res, err);
 				},
 			},
-			{
-				// The API reference UI, served from node_modules (no CDN); its page is public/docs/.
-				path: "/docs",
-				use: [
-					serveStatic(path.resolve(__dirname, "..", "public", "docs"), {
-						index: "index.html",
-					}),
-					serveStatic(path.dirname(require.resolve("swagger-ui-dist/package.json")), {
-						index: false,
-					}),
-				],
-				mappingPolicy: "restrict",
-				autoAliases: false,
-			},
+			// The developer console, the GraphQL explorer and the API reference (/docs), each
+			// under its own CSP, with their third-party files from node_modules (no CDN).
+			...browserPageRoutes(),
 		],
 		assets: { folder: "public", options: { index: "index.html", dotfiles: "ignore" } },
 		rootCallOptions(

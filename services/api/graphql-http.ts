@@ -28,6 +28,7 @@ export interface RequestContext {
 	request: { variables?: Record<string, unknown> };
 	schema: GraphQLSchema;
 	document?: DocumentNode;
+	operation?: OperationDefinitionNode | null;
 	operationName?: string | null;
 	errors?: readonly GraphQLError[];
 	context: {
@@ -128,6 +129,12 @@ export const plugins = [
 			didResolveOperation(rc: RequestContext) {
 				if (!rc.document) return;
 				try {
+					// Over HTTP a subscription would run its resolver once with no event to read.
+					if (rc.operation?.operation === "subscription")
+						throw validationError(
+							[{ field: "query", message: "is a subscription" }],
+							"Subscriptions run over graphql-ws at /graphql, not over HTTP",
+						);
 					checkCost(rc.schema, rc.document, rc.request.variables, rc.operationName);
 				} catch (err) {
 					const api = toApiError(err);

@@ -3,10 +3,10 @@
  * consent page, the redirect back with code and state, a remembered approval, a wrong
  * password, and a denial. Screenshots go to test/artifacts/.
  */
-import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { ARTIFACTS, describeWithChromium, launchChromium } from "../helpers/browser";
 import { form, OWNER_PASSWORD, pkce, randomEmail } from "../helpers/auth";
 import {
 	bootstrap,
@@ -14,15 +14,9 @@ import {
 	freePort,
 	type GatewayNode,
 	type Owner,
-	ROOT,
 	startNode,
 	tempDir,
 } from "../helpers/gateway";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = path.join(ROOT, "test", "artifacts");
-const describeWithChromium =
-	fs.existsSync(CHROMIUM) || process.env.CI === "true" ? describe : describe.skip;
 
 let node: GatewayNode;
 let owner: Owner;
@@ -58,7 +52,6 @@ async function newPage() {
 
 describeWithChromium("the authorization page in headless Chromium", () => {
 	beforeAll(async () => {
-		fs.mkdirSync(ARTIFACTS, { recursive: true });
 		const port = await freePort();
 		const env = {
 			DATA_DIR: tempDir(),
@@ -85,15 +78,7 @@ describeWithChromium("the authorization page in headless Chromium", () => {
 			},
 		);
 		clientId = registered.body.data.id;
-		browser = await chromium.launch({
-			executablePath: CHROMIUM,
-			args: [
-				"--headless",
-				"--no-sandbox",
-				"--disable-gpu",
-				"--disable-background-networking",
-			],
-		});
+		browser = await launchChromium();
 	}, 90_000);
 
 	afterAll(async () => {

@@ -163,6 +163,15 @@ describe("transport", () => {
 		expect(empty.body.errors[0].extensions.details[0].field).toBe("query");
 	});
 
+	test("a subscription POSTed over HTTP is refused as VALIDATION_ERROR, not run", async () => {
+		const res = await gql('subscription { customerInteraction(customerId: "x") { subject } }');
+
+		expect(res.status).toBe(400);
+		expect(res.body.errors[0].extensions.code).toBe("VALIDATION_ERROR");
+		expect(res.body.errors[0].message).toMatch(/graphql-ws/);
+		expect(node.logs()).not.toContain("GraphQL customerInteraction failed");
+	});
+
 	test("outside production a misspelt field gets a suggestion", async () => {
 		const res = await gql("{ organization { nmae } }");
 
