@@ -82,6 +82,20 @@ export class GraphqlSubscriptions {
 		return this.subscribe(query, { c: customerId }, handlers);
 	}
 
+	/**
+	 * Status changes of orders, as the schema's `orderStatusChanged` subscription: every order of
+	 * the organization, or one customer's when `customerId` is given.
+	 */
+	orderStatusChanged(
+		options: { customerId?: string; fields?: string },
+		handlers: GraphqlHandlers<{ orderStatusChanged: Record<string, unknown> }>,
+	): Promise<() => void> {
+		const fields = options.fields ?? "id status customerId";
+		const query = `subscription ($c: ID) { orderStatusChanged(customerId: $c) { ${fields} } }`;
+
+		return this.subscribe(query, { c: options.customerId ?? null }, handlers);
+	}
+
 	/** Closes the connection and every subscription on it. */
 	async close(): Promise<void> {
 		const client = this.client;

@@ -167,4 +167,33 @@ describe("graphql-ws helper", () => {
 		expect(received[0]).toMatchObject({ subject: "Call back", customerId: watched.id });
 		expect(received.map((r) => r.customerId)).not.toContain(other.id);
 	});
+
+	test("orderStatusChanged receives the status changes of its customer's orders only", async () => {
+		const widget = await mantis.products.create({ sku: "SUB-1", name: "Widget", price: 5 });
+		const buyer = await mantis.customers.create({ name: "Buyer", segment: "smb" });
+		const other = await mantis.customers.create({ name: "Bystander", segment: "smb" });
+		const orderFor = (customerId: string) =>
+			mantis.orders.create({
+				customer_id: customerId,
+				items: [{ product_id: widget.id, quantity: 1 }],
+			});
+		const received: Record<string, unknown>[] = [];
+		const stop = await mantis.graphql.orderStatusChanged(
+			{ customerId: buyer.id },
+			{ onData: (data) => void received.push(data.orderStatusChanged) },
+		);
+		// The subscription is live a moment after it is sent: confirm orders until one arrives.
+		await repeatUntil(
+			() => received.length > 0,
+			async () => mantis.orders.confirm((await orderFor(buyer.id)).id),
+		);
+		await mantis.orders.confirm((await orderFor(other.id)).id);
+		const last = await orderFor(buyer.id);
+		await mantis.orders.confirm(last.id);
+		await until(() => received.some((r) => r.id === last.id));
+		stop();
+
+		expect(received[0]).toMatchObject({ status: "CONFIRMED", customerId: buyer.id });
+		expect(received.map((r) => r.customerId)).not.toContain(other.id);
+	});
 });
