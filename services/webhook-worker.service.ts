@@ -7,11 +7,13 @@
  */
 import type { Context, LoggerInstance, ServiceSchema } from "moleculer";
 import { CHANNEL_MAX_IN_FLIGHT } from "../moleculer.config";
+import { type DeliveryOutcome, webhookDeliveryFinished } from "../mixins/metrics";
 import { config } from "../models/config";
+import type { DeliveryStatus } from "../models/webhook";
 import { type Claim, DELIVER_CHANNEL, type DeliverMessage } from "./webhooks/deliveries";
 import { EndpointLimiter } from "./webhooks/endpoint-limiter";
 import { CONNECTIONS_PER_ORIGIN, WebhookClient } from "./webhooks/http-client";
-import type { AttemptResult } from "./webhooks/schedule";
+import { type AttemptResult, verdictOf } from "./webhooks/schedule";
 import { deliveryHeaders } from "./webhooks/signature";
 
 /** How long a delivery waits on one node for a free connection to its endpoint. */
@@ -94,12 +96,32 @@ const WebhookWorkerService: ServiceSchema = {
 					delay_ms: DEFER_MS,
 				});
 			const attempted = claims.filter((c) => results.has(c.id));
-			if (attempted.length)
-				await this.broker.call("webhook-deliveries.complete", {
+			if (attempted.length === 0) return results;
+			const statuses: DeliveryStatus[] = await this.broker.call(
+				"webhook-deliveries.complete",
+				{
 					items: attempted.map((c) => this.outcomeOf(c, results.get(c.id))),
-				});
+				},
+			);
+			attempted.forEach((c, i) =>
+				this.count(results.get(c.id) as AttemptResult, statuses[i]),
+			);
 
 			return results;
+		},
+
+		/** One attempt in the delivery metrics, by what it led to. */
+		count(result: AttemptResult, status: DeliveryStatus): void {
+			const outcome: DeliveryOutcome = result.error?.startsWith("refused")
+				? "refused"
+				: verdictOf(result) === "gone"
+					? "disabled"
+					: status === "succeeded"
+						? "success"
+						: status === "dead"
+							? "dead"
+							: "retry";
+			webhookDeliveryFinished(this.broker, outcome, result.latency_ms / 1000);
 		},
 
 		/** What `complete` records for one attempt. */

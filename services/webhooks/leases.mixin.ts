@@ -32,13 +32,27 @@ interface CompleteParams {
 	consecutive_failures: number;
 }
 
-/** One row a message names. */
+/** One row a message names, and the node of the worker asking for it. */
 interface RowRequest {
 	id: string;
 	lease: string;
+	node: string;
 }
 
 export const leasesMixin: Partial<ServiceSchema> = {
+	events: {
+		/**
+		 * A worker node gone without settling its claims (SIGKILL, a lost host) will never record
+		 * their outcomes: they are due again now, not when their lease runs out. Any worker left
+		 * takes them over, under a new lease, with the same webhook-id.
+		 */
+		"$node.disconnected": {
+			handler(ctx: Context<{ node: { id: string } }>): Promise<void> {
+				return this.releaseClaimsOf(ctx.params.node.id);
+			},
+		},
+	},
+
 	actions: {
 		/** The attempts a message's lease still holds: the claimable rows among its ids. */
 		claim: {
@@ -47,7 +61,7 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			async handler(ctx: Context<DeliverMessage>): Promise<Claim[]> {
 				const { lease, ids } = ctx.params;
 				const claims: Array<Claim | null> = await this.claims.add(
-					ids.map((id) => ({ id, lease })),
+					ids.map((id) => ({ id, lease, node: ctx.nodeID })),
 				);
 
 				return claims.filter((c): c is Claim => c !== null);
@@ -104,7 +118,7 @@ export const leasesMixin: Partial<ServiceSchema> = {
 					OPEN_STATUSES.includes(doc.status as never) &&
 					this.inFlight.get(r.id)?.lease !== r.lease;
 				// One claim per lease, even if the same message came twice.
-				if (ok) this.inFlight.set(r.id, { lease: r.lease, at: now });
+				if (ok) this.inFlight.set(r.id, { lease: r.lease, at: now, node: r.node });
 
 				return ok ? (doc as StoredDoc) : undefined;
 			});
@@ -129,6 +143,24 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			}
 
 			return claims;
+		},
+
+		async releaseClaimsOf(nodeId: string): Promise<void> {
+			const rows = [...this.inFlight]
+				.filter(([, claim]) => claim.node === nodeId)
+				.map(([id, claim]) => ({ id, lease: claim.lease as string }));
+			if (rows.length === 0) return;
+			for (const { id } of rows) {
+				this.inFlight.delete(id);
+				this.settled(id);
+			}
+			const changed: number = await this.storeUpdate(heldBy(rows), {
+				due_at: iso(Date.now()),
+			});
+			this.logger.warn(
+				`Worker node ${nodeId} left holding ${changed} webhook deliveries; sending them again`,
+			);
+			this.dispatchSoon();
 		},
 
 		/** Leases that waited long in the channel get time for a whole POST (one write for all). */
@@ -273,7 +305,7 @@ export const leasesMixin: Partial<ServiceSchema> = {
 
 	created() {
 		/** Deliveries claimed and not yet settled, by id: a second claim under one lease is refused. */
-		this.inFlight = new Map<string, { lease: string; at: number }>();
+		this.inFlight = new Map<string, { lease: string; at: number; node: string }>();
 		this.claims = new Batcher<RowRequest[], Array<Claim | null>>(
 			perList((rows: RowRequest[]) => this.claimMany(rows)),
 		);

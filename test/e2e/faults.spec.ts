@@ -1,9 +1,12 @@
 /**
  * Faults under load, on the Redis transporter: two gateway nodes and one data node (NeDB, so
- * exactly one copy), separate processes. A load driver writes through both gateways with an
- * `Idempotency-Key` on every write and retries a failed write on the other gateway; the checker
- * then reads everything back. Killed nodes are started again and must rejoin.
+ * exactly one copy), separate processes, and for webhooks two worker nodes sharing the
+ * `webhooks.deliver` channel on Redis Streams. A load driver writes through both gateways with
+ * an `Idempotency-Key` on every write and retries a failed write on the other gateway; the
+ * checker then reads everything back (and, with webhooks, what the receiver was sent). Killed
+ * nodes are started again and must rejoin.
  */
+import Redis from "ioredis";
 import {
 	bootstrapAsync,
 	client,
@@ -15,11 +18,13 @@ import {
 	startNode,
 	tempDir,
 } from "../helpers/gateway";
-import { dataServices } from "../../scripts/node";
-import { check, LoadDriver } from "../helpers/load";
+import { domainServices } from "../../scripts/node";
+import { check, type CheckResult, LoadDriver } from "../helpers/load";
+import { type Received, type Receiver, startReceiver } from "../helpers/receiver";
 import { describeWithRedis } from "../helpers/redis";
 
-const DATA_SERVICES = dataServices().join(",");
+/** The data node runs every service but the webhook worker, which has nodes of its own. */
+const DATA_SERVICES = domainServices().join(",");
 /** The request timeout of these nodes; the README's budget for an answer while a node is down. */
 const REQUEST_TIMEOUT_MS = 4000;
 /** Process start-up, scheduling on a busy machine: what an answer may take beyond the timeout. */
@@ -48,10 +53,14 @@ async function eventuallyOk(request: () => Promise<Reply>): Promise<Reply> {
 
 describeWithRedis("faults under load through two gateway nodes", () => {
 	const namespace = `t-${Math.random().toString(36).slice(2, 10)}`;
+	const stream = `${namespace}.webhooks.deliver`;
 	const cluster = {
 		TRANSPORTER: REDIS_URL,
+		CHANNELS_URL: REDIS_URL,
 		NAMESPACE: namespace,
 		REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+		// The receiver listens on loopback.
+		WEBHOOK_ALLOW_PRIVATE: "true",
 	};
 	const dataEnv = {
 		...cluster,
@@ -72,6 +81,8 @@ describeWithRedis("faults under load through two gateway nodes", () => {
 	let gatewayB: GatewayNode;
 	let portA: number;
 	let portB: number;
+	let workers: GatewayNode[] = [];
+	let receiver: Receiver | undefined;
 
 	beforeAll(async () => {
 		[portA, portB] = [await freePort(), await freePort()];
@@ -83,9 +94,23 @@ describeWithRedis("faults under load through two gateway nodes", () => {
 	}, 120_000);
 
 	afterAll(async () => {
-		await Promise.all([gatewayA?.stop(), gatewayB?.stop()]);
+		await Promise.all([gatewayA?.stop(), gatewayB?.stop(), ...workers.map((w) => w.stop())]);
 		await data?.stop();
+		await receiver?.close();
+		// Only the stream this suite created; nothing else in the shared Redis is touched.
+		const redis = new Redis(REDIS_URL);
+		await redis.del(stream);
+		await redis.quit();
 	});
+
+	async function startWorker(name: string): Promise<GatewayNode> {
+		return startNode({
+			...cluster,
+			SERVICES: "webhook-worker",
+			NODE_ID: `${namespace}-${name}`,
+			METRICS_PORT: String(await freePort()),
+		});
+	}
 
 	function driverFor(owner: Owner): LoadDriver {
 		return new LoadDriver({
@@ -156,9 +181,134 @@ describeWithRedis("faults under load through two gateway nodes", () => {
 		expect(afterRestart.body.pagination.total).toBeGreaterThanOrEqual(WRITES);
 	}, 240_000);
 
-	test.skip("TODO(#9): (c) one of two webhook workers killed mid-delivery, the other takes over its pending deliveries (needs the webhook delivery workers of #7)", () => {
-		// Lands with the webhook delivery service: start two worker nodes (npm run cluster
-		// --worker-services …), SIGKILL one while deliveries are pending, and check with a
-		// loopback receiver that every acknowledged write's events arrive at least once.
-	});
+	test("(c) a webhook worker killed with SIGKILL mid-delivery: the other takes over its deliveries and stream entries, every acknowledged write's event arrives", async () => {
+		const hook = (receiver = await startReceiver());
+		workers = await Promise.all([startWorker("w1"), startWorker("w2")]);
+		const owner = await bootstrapAsync(cluster, "Worker Fault Org");
+		const base = `/v1/organizations/${owner.organization_id}`;
+		const endpoint = await client(gatewayA.url, owner.api_key).post(`${base}/webhooks`, {
+			url: hook.url,
+			events: ["customer.created"],
+			retry_config: { max_retries: 5, retry_delay: 1000, backoff_multiplier: 1 },
+		});
+		expect(endpoint.status).toBe(201);
+		// Every POST is held at first, so both workers have deliveries in flight at the kill.
+		let holding = true;
+		hook.answer = () => (holding ? { status: 200, hold: true } : { status: 200 });
+		const driver = driverFor(owner);
+		const load = driver.start();
+
+		// A node keeps at most CONNECTIONS_PER_ORIGIN (10) POSTs open to one endpoint: more than
+		// 10 held at once means each worker holds some.
+		await until(() => hook.openHeld().length > 10, "POSTs held from both workers");
+		await workers[0].kill("SIGKILL");
+		await until(() => hook.received.some((r) => r.abandoned), "the killed worker's POSTs");
+		holding = false;
+		hook.releaseHeld({ status: 200 });
+		await load;
+		const result = await eventually(
+			() => check(gatewayB.url, owner, driver, hook.delivered()),
+			(r) => r.undelivered?.length === 0,
+		);
+		const pending = await eventually(
+			() => pendingEntries(),
+			(n) => n === 0,
+		);
+		const cutOff = hook.received.filter((r) => r.abandoned);
+
+		expect(driver.writes.filter((w) => w.refused)).toEqual([]);
+		expect(driver.acknowledged()).toBe(WRITES);
+		expect(result).toEqual({
+			notExactlyOnce: [],
+			unacknowledgedStored: [],
+			missingEvents: [],
+			undelivered: [],
+		});
+		// What the killed worker was sending came again, from the other, as the same delivery.
+		expect(cutOff.length).toBeGreaterThan(0);
+		for (const r of cutOff) {
+			const again = hook.received.find(
+				(x) => x.answered === 200 && x.headers["webhook-id"] === r.headers["webhook-id"],
+			);
+			expect(again?.headers["x-mantis-delivery"]).toBe(r.headers["x-mantis-delivery"]);
+			expect(again?.raw.equals(r.raw)).toBe(true);
+		}
+		// Its claims were handed out again once the data node saw it gone (not a lease later),
+		// and the messages it had read were claimed by the other worker and acknowledged.
+		expect(data.logs()).toMatch(new RegExp(`Worker node ${namespace}-w1 left holding [1-9]`));
+		expect(pending).toBe(0);
+		expect(await deliveriesCounted(workers[1], "success")).toBeGreaterThan(0);
+	}, 300_000);
+
+	test("(c) the killed worker restarts and rejoins, and on SIGTERM finishes the POST in hand before it exits", async () => {
+		const hook = (receiver ??= await startReceiver());
+		const owner = await bootstrapAsync(cluster, "Worker Rejoin Org");
+		const base = `/v1/organizations/${owner.organization_id}`;
+		const api = client(gatewayB.url, owner.api_key);
+		const endpoint = await api.post(`${base}/webhooks`, {
+			url: hook.url,
+			events: ["customer.created"],
+		});
+		await Promise.all(workers.map((w) => w.stop()));
+		workers = [await startWorker("w1")];
+		hook.answer = () => ({ status: 200, hold: true });
+
+		// The restarted worker alone is left, so the POST it holds shows it rejoined.
+		const customer = (await api.post(`${base}/customers`, { name: "After", segment: "smb" }))
+			.body.data;
+		const ofCustomer = (r: Received) => r.body?.data?.object?.id === customer.id;
+		await until(() => hook.openHeld().some(ofCustomer), "the restarted worker's POST");
+		const stopping = workers[0].stop();
+		// The channel adapter says so each second while it waits for the message in hand.
+		await until(() => /Processing 1 message/.test(workers[0].logs()), "the drain");
+		hook.releaseHeld({ status: 200 });
+		await stopping;
+		const log = await api.get(
+			`${base}/webhooks/${endpoint.body.data.id}/deliveries?status=succeeded`,
+		);
+
+		expect(workers[0].exitCode()).toBe(0);
+		expect(hook.received.filter(ofCustomer).map((r) => r.answered)).toEqual([200]);
+		expect(log.body.pagination.total).toBe(1);
+	}, 120_000);
+
+	/** Entries of the deliver stream read by a worker and not acknowledged. */
+	async function pendingEntries(): Promise<number> {
+		const redis = new Redis(REDIS_URL);
+		try {
+			const [count] = (await redis.xpending(stream, "webhook-worker")) as [number];
+
+			return count;
+		} finally {
+			redis.disconnect();
+		}
+	}
 });
+
+/**
+ * `run`'s result once `done` holds, or its last result after 150 s (the killed worker's
+ * deliveries are sent again once the data node sees it gone, its stream entries claimed
+ * by the other worker after CHANNEL_MIN_IDLE_MS).
+ */
+async function eventually<T>(run: () => Promise<T>, done: (result: T) => boolean): Promise<T> {
+	const deadline = Date.now() + 150_000;
+	let result = await run();
+	while (!done(result) && Date.now() < deadline) {
+		await new Promise((r) => setTimeout(r, 1000));
+		result = await run();
+	}
+
+	return result;
+}
+
+/** Attempts `worker` counted in `webhook_deliveries_total` with this outcome, from its /metrics. */
+async function deliveriesCounted(worker: GatewayNode, outcome: string): Promise<number> {
+	const text = await (await fetch(`http://127.0.0.1:${worker.env.METRICS_PORT}/metrics`)).text();
+	const line = text
+		.split("\n")
+		.find(
+			(l) => l.startsWith("webhook_deliveries_total{") && l.includes(`outcome="${outcome}"`),
+		);
+
+	return Number(line?.split(" ").pop() ?? 0);
+}

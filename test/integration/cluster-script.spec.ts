@@ -5,7 +5,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import http from "node:http";
 import path from "node:path";
+import Redis from "ioredis";
 import { baseEnv, bootstrap, client, freePort, REDIS_URL, ROOT, tempDir } from "../helpers/gateway";
+import { type Receiver, startReceiver } from "../helpers/receiver";
 import { describeWithRedis } from "../helpers/redis";
 
 /** `/ready` on a fresh connection: a kept-alive one could go stale while bootstrap blocks. */
@@ -23,8 +25,10 @@ describeWithRedis("npm run cluster", () => {
 	let cluster: ChildProcess;
 	let output = "";
 	let gateways: string[];
+	let receiver: Receiver;
 
 	beforeAll(async () => {
+		receiver = await startReceiver();
 		const ports = [await freePort(), await freePort()];
 		gateways = ports.map((p) => `http://127.0.0.1:${p}`);
 		cluster = spawn(
@@ -32,7 +36,13 @@ describeWithRedis("npm run cluster", () => {
 			["scripts/cluster.ts", "--gateway-ports", ports.join(","), "--metrics-port", "0"],
 			{
 				cwd: ROOT,
-				env: baseEnv({ NAMESPACE: namespace, TRANSPORTER: REDIS_URL, DATA_DIR: tempDir() }),
+				env: baseEnv({
+					NAMESPACE: namespace,
+					TRANSPORTER: REDIS_URL,
+					DATA_DIR: tempDir(),
+					// The test's receiver listens on loopback.
+					WEBHOOK_ALLOW_PRIVATE: "true",
+				}),
 				stdio: ["ignore", "pipe", "pipe"],
 			},
 		);
@@ -46,15 +56,41 @@ describeWithRedis("npm run cluster", () => {
 		}
 	}, 120_000);
 
-	afterAll(() => {
+	afterAll(async () => {
 		if (cluster?.exitCode === null) cluster.kill("SIGKILL");
+		await receiver?.close();
+		// Only the stream this suite's cluster created; nothing else in the shared Redis.
+		const redis = new Redis(REDIS_URL);
+		await redis.del(`${namespace}.webhooks.deliver`);
+		await redis.quit();
 	});
 
 	test("it announces each node and the services it runs", () => {
 		expect(output).toMatch(/\[cluster\] domain: .*customers.*events/);
 		expect(output).toMatch(/\[cluster\] gateway-1 on port \d+: api/);
 		expect(output).toMatch(/\[cluster\] gateway-2 on port \d+: api/);
-		expect(output).toMatch(/no worker nodes: no worker services/);
+		expect(output).toMatch(/\[cluster\] redis:\/\/ namespace \S+, channels on \S+/);
+		expect(output).toMatch(/\[cluster\] worker-1: webhook-worker\n/);
+		expect(output).toMatch(/\[cluster\] worker-2: webhook-worker\n/);
+		expect(output).not.toMatch(/\[cluster\] domain: .*webhook-worker/);
+	});
+
+	// The domain node runs no webhook-worker (above): only a worker node can have sent it.
+	test("a write's webhook is delivered by a worker node, through the channel on Redis", async () => {
+		const owner = bootstrap({ TRANSPORTER: REDIS_URL, NAMESPACE: namespace }, "Hooked Org");
+		const base = `/v1/organizations/${owner.organization_id}`;
+		const api = client(gateways[0], owner.api_key);
+		const hook = await api.post(`${base}/webhooks`, {
+			url: receiver.url,
+			events: ["customer.created"],
+		});
+		receiver.secrets = [hook.body.data.secret];
+
+		const created = await api.post(`${base}/customers`, { name: "Hooked", segment: "smb" });
+		await receiver.waitFor("the delivery", (all) => all.length >= 1, 30_000);
+
+		expect(receiver.received[0].body.data.object.id).toBe(created.body.data.id);
+		expect(receiver.received[0].standardOk).toEqual(receiver.secrets);
 	});
 
 	test("a write through one gateway node is read through the other", async () => {
