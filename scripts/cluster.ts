@@ -103,8 +103,10 @@ function redisOf(transporter: string, redisUrl: string | undefined): string {
 /** Who runs what: gateways the entry points, workers the consumers, the domain node the rest. */
 export function topology(options: Options, available = availableServices()): NodeSpec[] {
 	const gatewayServices = GATEWAY_SERVICES.filter((s) => available.includes(s));
+	// With no worker nodes, the domain node runs the worker services itself.
+	const onWorkers = options.workers > 0 ? options.workerServices : [];
 	const domainServices = available.filter(
-		(s) => !gatewayServices.includes(s) && !options.workerServices.includes(s),
+		(s) => !gatewayServices.includes(s) && !onWorkers.includes(s),
 	);
 	const nodes: NodeSpec[] = [{ name: "domain", services: domainServices, env: {} }];
 	options.gatewayPorts.forEach((port, i) =>
@@ -114,7 +116,7 @@ export function topology(options: Options, available = availableServices()): Nod
 			env: { PORT: String(port) },
 		}),
 	);
-	if (options.workerServices.length) {
+	if (onWorkers.length) {
 		for (let i = 1; i <= options.workers; i++)
 			nodes.push({ name: `worker-${i}`, services: options.workerServices, env: {} });
 	}
@@ -194,10 +196,8 @@ async function main(): Promise<void> {
 		const port = node.env.PORT ? ` on port ${node.env.PORT}` : "";
 		process.stdout.write(`[cluster] ${node.name}${port}: ${node.services.join(", ")}\n`);
 	}
-	if (!options.workerServices.length)
-		process.stdout.write(
-			"[cluster] no worker nodes: no worker services (--worker-services a,b)\n",
-		);
+	if (!nodes.some((node) => node.name.startsWith("worker-")))
+		process.stdout.write("[cluster] no worker nodes: the domain node runs their services\n");
 
 	for (const node of nodes) supervisor.start(node);
 

@@ -11,6 +11,7 @@ import { type DeliveryOutcome, webhookDeliveryFinished } from "../mixins/metrics
 import { config } from "../models/config";
 import type { DeliveryStatus } from "../models/webhook";
 import { type Claim, DELIVER_CHANNEL, type DeliverMessage } from "./webhooks/deliveries";
+import { ChannelBacklog } from "./webhooks/backlog";
 import { EndpointLimiter } from "./webhooks/endpoint-limiter";
 import { CONNECTIONS_PER_ORIGIN, WebhookClient } from "./webhooks/http-client";
 import { type AttemptResult, verdictOf } from "./webhooks/schedule";
@@ -22,9 +23,13 @@ const MAX_WAIT_PER_ENDPOINT_MS = 2000;
 /** A delivery that found no free slot for its endpoint in time is offered again this much later. */
 const DEFER_MS = 2000;
 
+/** The consumer group every worker node joins: each message goes to one of them. */
+const GROUP = "webhook-worker";
+
 /** `this` of the channel handler (the middleware binds it to the service). */
 interface WorkerThis {
 	deliver(message: DeliverMessage): Promise<Map<string, AttemptResult>>;
+	backlog: ChannelBacklog;
 	logger: LoggerInstance;
 }
 
@@ -35,9 +40,10 @@ const WebhookWorkerService: ServiceSchema = {
 
 	channels: {
 		[DELIVER_CHANNEL]: {
-			group: "webhook-worker",
+			group: GROUP,
 			maxInFlight: CHANNEL_MAX_IN_FLIGHT,
 			async handler(this: WorkerThis, message: DeliverMessage): Promise<void> {
+				this.backlog.track(1);
 				try {
 					await this.deliver(message);
 				} catch (err) {
@@ -45,6 +51,8 @@ const WebhookWorkerService: ServiceSchema = {
 					this.logger.error(
 						`Webhook deliveries ${message?.ids?.join(", ")} failed in the worker: ${(err as Error).message}`,
 					);
+				} finally {
+					this.backlog.track(-1);
 				}
 			},
 		},
@@ -170,10 +178,25 @@ const WebhookWorkerService: ServiceSchema = {
 	created() {
 		this.client = new WebhookClient({ allowPrivate: config().webhookAllowPrivate });
 		this.limiter = new EndpointLimiter(CONNECTIONS_PER_ORIGIN, MAX_WAIT_PER_ENDPOINT_MS);
+		const { channelsUrl, namespace } = config();
+		this.backlog = new ChannelBacklog({
+			broker: this.broker,
+			logger: this.logger,
+			channel: DELIVER_CHANNEL,
+			group: GROUP,
+			stream: channelsUrl
+				? { key: `${namespace}.${DELIVER_CHANNEL}`, url: channelsUrl }
+				: undefined,
+		});
 	},
 
+	started() {
+		this.backlog.start();
+	},
+
+	// The channel middleware has let the messages in hand finish before this (graceful drain).
 	async stopped() {
-		await this.client.close();
+		await Promise.all([this.client.close(), this.backlog.stop()]);
 	},
 };
 

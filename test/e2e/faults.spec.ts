@@ -14,12 +14,12 @@ import {
 	type GatewayNode,
 	type Owner,
 	REDIS_URL,
-	type Reply,
 	startNode,
 	tempDir,
 } from "../helpers/gateway";
 import { domainServices } from "../../scripts/node";
-import { check, type CheckResult, LoadDriver } from "../helpers/load";
+import { check, LoadDriver } from "../helpers/load";
+import { eventually, metricAt, until } from "../helpers/poll";
 import { type Received, type Receiver, startReceiver } from "../helpers/receiver";
 import { describeWithRedis } from "../helpers/redis";
 
@@ -30,26 +30,6 @@ const REQUEST_TIMEOUT_MS = 4000;
 /** Process start-up, scheduling on a busy machine: what an answer may take beyond the timeout. */
 const MARGIN_MS = 4000;
 const WRITES = 120;
-
-async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!check()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 50));
-	}
-}
-
-/** The first 200 of `request`, tried for up to 30 s (or its last answer). */
-async function eventuallyOk(request: () => Promise<Reply>): Promise<Reply> {
-	const deadline = Date.now() + 30_000;
-	let reply = await request();
-	while (reply.status !== 200 && Date.now() < deadline) {
-		await new Promise((r) => setTimeout(r, 500));
-		reply = await request();
-	}
-
-	return reply;
-}
 
 describeWithRedis("faults under load through two gateway nodes", () => {
 	const namespace = `t-${Math.random().toString(36).slice(2, 10)}`;
@@ -102,6 +82,8 @@ describeWithRedis("faults under load through two gateway nodes", () => {
 		await redis.del(stream);
 		await redis.quit();
 	});
+
+	const metricsUrl = (node: GatewayNode) => `http://127.0.0.1:${node.env.METRICS_PORT}/metrics`;
 
 	async function startWorker(name: string): Promise<GatewayNode> {
 		return startNode({
@@ -166,10 +148,13 @@ describeWithRedis("faults under load through two gateway nodes", () => {
 		const outcomes = new Set(attempts.map((a) => a.outcome));
 		const slowest = Math.max(...attempts.map((a) => a.ms));
 		// A gateway whose circuit breaker opened tries the node again after its half-open time.
-		const afterRestart = await eventuallyOk(() =>
-			client(gatewayB.url, owner.api_key).get(
-				`/v1/organizations/${owner.organization_id}/customers?limit=1`,
-			),
+		const afterRestart = await eventually(
+			() =>
+				client(gatewayB.url, owner.api_key).get(
+					`/v1/organizations/${owner.organization_id}/customers?limit=1`,
+				),
+			(reply) => reply.status === 200,
+			30_000,
 		);
 
 		expect(driver.writes.filter((w) => w.refused)).toEqual([]);
@@ -206,12 +191,23 @@ describeWithRedis("faults under load through two gateway nodes", () => {
 		holding = false;
 		hook.releaseHeld({ status: 200 });
 		await load;
+		// The group's backlog holds the killed worker's entries until another worker claims them.
+		const backlogWhileDead = await eventually(
+			() => metricAt(metricsUrl(workers[1]), "channel_backlog"),
+			(n) => n > 0,
+		);
+		// Up to 150 s each: the data node sees the worker gone after its heartbeat timeout, and
+		// its stream entries are claimed after CHANNEL_MIN_IDLE_MS (60 s).
 		const result = await eventually(
 			() => check(gatewayB.url, owner, driver, hook.delivered()),
 			(r) => r.undelivered?.length === 0,
 		);
 		const pending = await eventually(
 			() => pendingEntries(),
+			(n) => n === 0,
+		);
+		const backlogAfter = await eventually(
+			() => metricAt(metricsUrl(workers[1]), "channel_backlog"),
 			(n) => n === 0,
 		);
 		const cutOff = hook.received.filter((r) => r.abandoned);
@@ -237,7 +233,11 @@ describeWithRedis("faults under load through two gateway nodes", () => {
 		// and the messages it had read were claimed by the other worker and acknowledged.
 		expect(data.logs()).toMatch(new RegExp(`Worker node ${namespace}-w1 left holding [1-9]`));
 		expect(pending).toBe(0);
-		expect(await deliveriesCounted(workers[1], "success")).toBeGreaterThan(0);
+		expect(backlogWhileDead).toBeGreaterThan(0);
+		expect(backlogAfter).toBe(0);
+		expect(
+			await metricAt(metricsUrl(workers[1]), "webhook_deliveries_total", 'outcome="success"'),
+		).toBeGreaterThan(0);
 	}, 300_000);
 
 	test("(c) the killed worker restarts and rejoins, and on SIGTERM finishes the POST in hand before it exits", async () => {
@@ -284,31 +284,3 @@ describeWithRedis("faults under load through two gateway nodes", () => {
 		}
 	}
 });
-
-/**
- * `run`'s result once `done` holds, or its last result after 150 s (the killed worker's
- * deliveries are sent again once the data node sees it gone, its stream entries claimed
- * by the other worker after CHANNEL_MIN_IDLE_MS).
- */
-async function eventually<T>(run: () => Promise<T>, done: (result: T) => boolean): Promise<T> {
-	const deadline = Date.now() + 150_000;
-	let result = await run();
-	while (!done(result) && Date.now() < deadline) {
-		await new Promise((r) => setTimeout(r, 1000));
-		result = await run();
-	}
-
-	return result;
-}
-
-/** Attempts `worker` counted in `webhook_deliveries_total` with this outcome, from its /metrics. */
-async function deliveriesCounted(worker: GatewayNode, outcome: string): Promise<number> {
-	const text = await (await fetch(`http://127.0.0.1:${worker.env.METRICS_PORT}/metrics`)).text();
-	const line = text
-		.split("\n")
-		.find(
-			(l) => l.startsWith("webhook_deliveries_total{") && l.includes(`outcome="${outcome}"`),
-		);
-
-	return Number(line?.split(" ").pop() ?? 0);
-}

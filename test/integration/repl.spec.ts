@@ -15,17 +15,9 @@ import {
 	tempDir,
 } from "../helpers/gateway";
 import { describeWithRedis } from "../helpers/redis";
+import { until } from "../helpers/poll";
 import { startReceiver } from "../helpers/receiver";
 import { type Repl, startRepl } from "../helpers/repl";
-
-/** Polls `check` until it holds (30 s at most). */
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-	const deadline = Date.now() + 30_000;
-	while (!(await check())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 100));
-	}
-}
 
 interface OrgUsage {
 	id: string;
@@ -139,7 +131,8 @@ describe("the operator REPL on an embedded gateway", () => {
 		expect(await repl.run("redeliver 00000000-0000-4000-8000-000000000000")).toMatch(
 			/No such delivery/,
 		);
-		expect(await repl.run("backlog")).toMatch(/^No node reports a channel backlog|channel/);
+		// The embedded gateway's worker consumes in-process and holds no message right now.
+		expect(await repl.run("backlog")).toMatch(/webhooks\.deliver\s+webhook-worker\s+\S+\s+0$/m);
 	});
 
 	test("dead-deliveries lists a delivery that ran out of retries, and redeliver sends it again", async () => {
