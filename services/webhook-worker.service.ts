@@ -26,6 +26,16 @@ const DEFER_MS = 2000;
 /** The consumer group every worker node joins: each message goes to one of them. */
 const GROUP = "webhook-worker";
 
+/** An attempt's label in the delivery metrics, by what it led to. */
+function metricOutcome(result: AttemptResult, status: DeliveryStatus): DeliveryOutcome {
+	// This side's own refusals (the address policy; https only in production) say "refused…".
+	if (result.error?.startsWith("refused")) return "refused";
+	if (verdictOf(result) === "gone") return "disabled";
+	if (status === "succeeded") return "success";
+
+	return status === "dead" ? "dead" : "retry";
+}
+
 /** `this` of the channel handler (the middleware binds it to the service). */
 interface WorkerThis {
 	deliver(message: DeliverMessage): Promise<Map<string, AttemptResult>>;
@@ -103,33 +113,24 @@ const WebhookWorkerService: ServiceSchema = {
 					ids: unplaced,
 					delay_ms: DEFER_MS,
 				});
-			const attempted = claims.filter((c) => results.has(c.id));
-			if (attempted.length === 0) return results;
-			const statuses: DeliveryStatus[] = await this.broker.call(
-				"webhook-deliveries.complete",
-				{
-					items: attempted.map((c) => this.outcomeOf(c, results.get(c.id))),
-				},
-			);
-			attempted.forEach((c, i) =>
-				this.count(results.get(c.id) as AttemptResult, statuses[i]),
-			);
+			await this.record(claims, results);
 
 			return results;
 		},
 
-		/** One attempt in the delivery metrics, by what it led to. */
-		count(result: AttemptResult, status: DeliveryStatus): void {
-			const outcome: DeliveryOutcome = result.error?.startsWith("refused")
-				? "refused"
-				: verdictOf(result) === "gone"
-					? "disabled"
-					: status === "succeeded"
-						? "success"
-						: status === "dead"
-							? "dead"
-							: "retry";
-			webhookDeliveryFinished(this.broker, outcome, result.latency_ms / 1000);
+		/** Records the outcomes of the claims attempted, in one call, and counts them. */
+		async record(claims: Claim[], results: Map<string, AttemptResult>): Promise<void> {
+			const attempted = claims.filter((c) => results.has(c.id));
+			if (attempted.length === 0) return;
+			const statuses: DeliveryStatus[] = await this.broker.call(
+				"webhook-deliveries.complete",
+				{ items: attempted.map((c) => this.outcomeOf(c, results.get(c.id))) },
+			);
+			attempted.forEach((c, i) => {
+				const result = results.get(c.id) as AttemptResult;
+				const outcome = metricOutcome(result, statuses[i]);
+				webhookDeliveryFinished(this.broker, outcome, result.latency_ms / 1000);
+			});
 		},
 
 		/** What `complete` records for one attempt. */
