@@ -40,19 +40,6 @@ interface RowRequest {
 }
 
 export const leasesMixin: Partial<ServiceSchema> = {
-	events: {
-		/**
-		 * A worker node gone without settling its claims (SIGKILL, a lost host) will never record
-		 * their outcomes: they are due again now, not when their lease runs out. Any worker left
-		 * takes them over, under a new lease, with the same webhook-id.
-		 */
-		"$node.disconnected": {
-			handler(ctx: Context<{ node: { id: string } }>): Promise<void> {
-				return this.releaseClaimsOf(ctx.params.node.id);
-			},
-		},
-	},
-
 	actions: {
 		/** The attempts a message's lease still holds: the claimable rows among its ids. */
 		claim: {
@@ -143,24 +130,6 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			}
 
 			return claims;
-		},
-
-		async releaseClaimsOf(nodeId: string): Promise<void> {
-			const rows = [...this.inFlight]
-				.filter(([, claim]) => claim.node === nodeId)
-				.map(([id, claim]) => ({ id, lease: claim.lease as string }));
-			if (rows.length === 0) return;
-			for (const { id } of rows) {
-				this.inFlight.delete(id);
-				this.settled(id);
-			}
-			const changed: number = await this.storeUpdate(heldBy(rows), {
-				due_at: iso(Date.now()),
-			});
-			this.logger.warn(
-				`Worker node ${nodeId} left holding ${changed} webhook deliveries; sending them again`,
-			);
-			this.dispatchSoon();
 		},
 
 		/** Leases that waited long in the channel get time for a whole POST (one write for all). */
