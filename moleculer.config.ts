@@ -18,6 +18,9 @@ import { tracingOptions } from "./mixins/tracing";
 /** Channel messages one node handles at once (the adapters' default, 1, caps a node near 650/s). */
 export const CHANNEL_MAX_IN_FLIGHT = 100;
 
+/** A channel message unacknowledged this long is taken from its consumer by another (see below). */
+export const CHANNEL_MIN_IDLE_MS = 60_000;
+
 /**
  * The channels adapter: Redis Streams with consumer groups when CHANNELS_URL is set (nodes share
  * the messages, each handled by one), else in-process. Streams are named `<NAMESPACE>.<channel>`
@@ -39,8 +42,14 @@ function channelsAdapter(settings: Config): { type: string; options: Record<stri
 				consumerOptions: {
 					// A group created after messages were added still reads them (default "$" would not).
 					startID: "0",
-					// Handlers always acknowledge, so pending entries belong only to a node that died;
-					// the store re-queues its work long before this, so probe for them rarely.
+					// Handlers always acknowledge, so an entry pending this long belongs to a consumer
+					// that died holding it; another then claims it (XAUTOCLAIM). The adapter's default
+					// is 1 h, which leaves a dead worker's entries in the backlog all that time.
+					// Shorter risks claiming from a live worker still on its batch (claim, 2 s for
+					// a slot, a 15 s POST, the outcome): harmless, as the store refuses a second claim
+					// under one lease, but wasted work. The delivery itself is re-sent by the store
+					// (its lease), not by this; see webhook-deliveries.
+					minIdleTime: CHANNEL_MIN_IDLE_MS,
 					claimInterval: 5_000,
 				},
 			},

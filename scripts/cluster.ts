@@ -4,9 +4,11 @@
  *
  *   gateway-1, gateway-2   SERVICES=api (+ io)       PORT, PORT+1
  *   domain                 every data service        (the one copy NeDB allows)
- *   worker-1, worker-2     --worker-services …       (stateless consumers, e.g. webhook delivery)
+ *   worker-1, worker-2     webhook-worker            (stateless consumers; --worker-services)
  *
- * Each node is `npm start` with its own NODE_ID, SERVICES, PORT and METRICS_PORT. A node that
+ * Each node is `npm start` with its own NODE_ID, SERVICES, PORT and METRICS_PORT, and every node
+ * shares one CHANNELS_URL on Redis: the workers are one consumer group of the `webhooks.deliver`
+ * stream, so the domain node's messages reach whichever worker is free. A node that
  * dies is started again after a second, so it rejoins; SIGINT or SIGTERM stops them all
  * gracefully. Output lines are prefixed with the node's name.
  */
@@ -15,19 +17,15 @@ import path from "node:path";
 import readline from "node:readline";
 import { parseArgs } from "node:util";
 import { config } from "../models/config";
-import { availableServices, GATEWAY_SERVICES } from "./node";
+import { availableServices, GATEWAY_SERVICES, WORKER_SERVICES } from "./node";
 
 const ROOT = path.resolve(__dirname, "..");
 const RESTART_DELAY_MS = 1000;
 
-/**
- * Stateless consumers a worker node runs by default, when this build has them.
- * TODO(#7): name the webhook delivery service here once it lands, so workers run it unasked.
- */
-const DEFAULT_WORKER_SERVICES: string[] = [];
+const DEFAULT_REDIS = "redis://127.0.0.1:6379";
 
-const USAGE = `usage: npm run cluster -- [--transporter URL] [--gateways N] [--gateway-ports P1,P2]
-       [--workers N] [--worker-services a,b] [--metrics-port PORT|0]`;
+const USAGE = `usage: npm run cluster -- [--transporter URL] [--channels redis://…] [--gateways N]
+       [--gateway-ports P1,P2] [--workers N] [--worker-services a,b] [--metrics-port PORT|0]`;
 
 interface NodeSpec {
 	name: string;
@@ -37,6 +35,8 @@ interface NodeSpec {
 
 interface Options {
 	transporter: string;
+	/** Redis for the channels: worker nodes in other processes read the domain node's messages. */
+	channels: string;
 	gateways: number;
 	gatewayPorts: number[];
 	workers: number;
@@ -56,6 +56,7 @@ function readOptions(): Options {
 	const { values } = parseArgs({
 		options: {
 			transporter: { type: "string" },
+			channels: { type: "string" },
 			gateways: { type: "string", default: "2" },
 			"gateway-ports": { type: "string" },
 			workers: { type: "string", default: "2" },
@@ -73,23 +74,39 @@ function readOptions(): Options {
 	if (!Number.isInteger(gateways) || gateways < 1 || gatewayPorts.length !== gateways)
 		throw new Error(`--gateways needs a count of 1 or more and one port each\n${USAGE}`);
 
+	const workers = Number(values.workers);
+	if (!Number.isInteger(workers) || workers < 0)
+		throw new Error(`--workers needs a count of 0 or more\n${USAGE}`);
+	const transporter = values.transporter ?? settings.transporter ?? DEFAULT_REDIS;
+
 	return {
-		transporter: values.transporter ?? settings.transporter ?? "redis://127.0.0.1:6379",
+		transporter,
+		channels:
+			values.channels ?? settings.channelsUrl ?? redisOf(transporter, settings.redisUrl),
 		gateways,
 		gatewayPorts,
-		workers: Number(values.workers),
+		workers,
 		workerServices: values["worker-services"]
 			? list(values["worker-services"])
-			: DEFAULT_WORKER_SERVICES.filter((s) => availableServices().includes(s)),
+			: WORKER_SERVICES.filter((s) => availableServices().includes(s)),
 		metricsPort: Number(values["metrics-port"] ?? settings.metricsPort),
 	};
+}
+
+/** The channels' Redis when none is given: the transporter's when it is Redis, else REDIS_URL. */
+function redisOf(transporter: string, redisUrl: string | undefined): string {
+	if (/^rediss?:/.test(transporter)) return transporter;
+
+	return redisUrl ?? DEFAULT_REDIS;
 }
 
 /** Who runs what: gateways the entry points, workers the consumers, the domain node the rest. */
 export function topology(options: Options, available = availableServices()): NodeSpec[] {
 	const gatewayServices = GATEWAY_SERVICES.filter((s) => available.includes(s));
+	// With no worker nodes, the domain node runs the worker services itself.
+	const onWorkers = options.workers > 0 ? options.workerServices : [];
 	const domainServices = available.filter(
-		(s) => !gatewayServices.includes(s) && !options.workerServices.includes(s),
+		(s) => !gatewayServices.includes(s) && !onWorkers.includes(s),
 	);
 	const nodes: NodeSpec[] = [{ name: "domain", services: domainServices, env: {} }];
 	options.gatewayPorts.forEach((port, i) =>
@@ -99,7 +116,7 @@ export function topology(options: Options, available = availableServices()): Nod
 			env: { PORT: String(port) },
 		}),
 	);
-	if (options.workerServices.length) {
+	if (onWorkers.length) {
 		for (let i = 1; i <= options.workers; i++)
 			nodes.push({ name: `worker-${i}`, services: options.workerServices, env: {} });
 	}
@@ -133,6 +150,7 @@ class Supervisor {
 				NODE_ID: `${this.namespace}-${node.name}`,
 				SERVICES: node.services.join(","),
 				TRANSPORTER: this.options.transporter,
+				CHANNELS_URL: this.options.channels,
 				NAMESPACE: this.namespace,
 			},
 			stdio: ["ignore", "pipe", "pipe"],
@@ -172,16 +190,14 @@ async function main(): Promise<void> {
 	const supervisor = new Supervisor(options, namespace);
 
 	process.stdout.write(
-		`[cluster] ${new URL(options.transporter).protocol}// namespace ${namespace}\n`,
+		`[cluster] ${new URL(options.transporter).protocol}// namespace ${namespace}, channels on ${new URL(options.channels).host}\n`,
 	);
 	for (const node of nodes) {
 		const port = node.env.PORT ? ` on port ${node.env.PORT}` : "";
 		process.stdout.write(`[cluster] ${node.name}${port}: ${node.services.join(", ")}\n`);
 	}
-	if (!options.workerServices.length)
-		process.stdout.write(
-			"[cluster] no worker nodes: no worker services (--worker-services a,b)\n",
-		);
+	if (!nodes.some((node) => node.name.startsWith("worker-")))
+		process.stdout.write("[cluster] no worker nodes: the domain node runs their services\n");
 
 	for (const node of nodes) supervisor.start(node);
 

@@ -24,9 +24,17 @@ export function availableServices(): string[] {
 /** Services that need the HTTP server of their node: the gateway and the socket service. */
 export const GATEWAY_SERVICES = ["api", "io"];
 
-/** Every service but the gateway's: what a data node of a cluster runs. */
+/** Stateless channel consumers, which a cluster runs on worker nodes of their own. */
+export const WORKER_SERVICES = ["webhook-worker"];
+
+/** Every service but the gateway's: what a data node of a cluster runs (with its workers). */
 export function dataServices(): string[] {
 	return availableServices().filter((name) => !GATEWAY_SERVICES.includes(name));
+}
+
+/** Every service but the gateway's and the workers': a data node beside worker nodes. */
+export function domainServices(): string[] {
+	return dataServices().filter((name) => !WORKER_SERVICES.includes(name));
 }
 
 export function createNode(

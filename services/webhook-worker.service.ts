@@ -7,11 +7,14 @@
  */
 import type { Context, LoggerInstance, ServiceSchema } from "moleculer";
 import { CHANNEL_MAX_IN_FLIGHT } from "../moleculer.config";
+import { type DeliveryOutcome, webhookDeliveryFinished } from "../mixins/metrics";
 import { config } from "../models/config";
+import type { DeliveryStatus } from "../models/webhook";
 import { type Claim, DELIVER_CHANNEL, type DeliverMessage } from "./webhooks/deliveries";
+import { ChannelBacklog } from "./webhooks/backlog";
 import { EndpointLimiter } from "./webhooks/endpoint-limiter";
 import { CONNECTIONS_PER_ORIGIN, WebhookClient } from "./webhooks/http-client";
-import type { AttemptResult } from "./webhooks/schedule";
+import { type AttemptResult, verdictOf } from "./webhooks/schedule";
 import { deliveryHeaders } from "./webhooks/signature";
 
 /** How long a delivery waits on one node for a free connection to its endpoint. */
@@ -20,9 +23,23 @@ const MAX_WAIT_PER_ENDPOINT_MS = 2000;
 /** A delivery that found no free slot for its endpoint in time is offered again this much later. */
 const DEFER_MS = 2000;
 
+/** The consumer group every worker node joins: each message goes to one of them. */
+const GROUP = "webhook-worker";
+
+/** An attempt's label in the delivery metrics, by what it led to. */
+function metricOutcome(result: AttemptResult, status: DeliveryStatus): DeliveryOutcome {
+	// This side's own refusals (the address policy; https only in production) say "refused…".
+	if (result.error?.startsWith("refused")) return "refused";
+	if (verdictOf(result) === "gone") return "disabled";
+	if (status === "succeeded") return "success";
+
+	return status === "dead" ? "dead" : "retry";
+}
+
 /** `this` of the channel handler (the middleware binds it to the service). */
 interface WorkerThis {
 	deliver(message: DeliverMessage): Promise<Map<string, AttemptResult>>;
+	backlog: ChannelBacklog;
 	logger: LoggerInstance;
 }
 
@@ -33,9 +50,10 @@ const WebhookWorkerService: ServiceSchema = {
 
 	channels: {
 		[DELIVER_CHANNEL]: {
-			group: "webhook-worker",
+			group: GROUP,
 			maxInFlight: CHANNEL_MAX_IN_FLIGHT,
 			async handler(this: WorkerThis, message: DeliverMessage): Promise<void> {
+				this.backlog.track(1);
 				try {
 					await this.deliver(message);
 				} catch (err) {
@@ -43,6 +61,8 @@ const WebhookWorkerService: ServiceSchema = {
 					this.logger.error(
 						`Webhook deliveries ${message?.ids?.join(", ")} failed in the worker: ${(err as Error).message}`,
 					);
+				} finally {
+					this.backlog.track(-1);
 				}
 			},
 		},
@@ -93,13 +113,24 @@ const WebhookWorkerService: ServiceSchema = {
 					ids: unplaced,
 					delay_ms: DEFER_MS,
 				});
-			const attempted = claims.filter((c) => results.has(c.id));
-			if (attempted.length)
-				await this.broker.call("webhook-deliveries.complete", {
-					items: attempted.map((c) => this.outcomeOf(c, results.get(c.id))),
-				});
+			await this.record(claims, results);
 
 			return results;
+		},
+
+		/** Records the outcomes of the claims attempted, in one call, and counts them. */
+		async record(claims: Claim[], results: Map<string, AttemptResult>): Promise<void> {
+			const attempted = claims.filter((c) => results.has(c.id));
+			if (attempted.length === 0) return;
+			const statuses: DeliveryStatus[] = await this.broker.call(
+				"webhook-deliveries.complete",
+				{ items: attempted.map((c) => this.outcomeOf(c, results.get(c.id))) },
+			);
+			attempted.forEach((c, i) => {
+				const result = results.get(c.id) as AttemptResult;
+				const outcome = metricOutcome(result, statuses[i]);
+				webhookDeliveryFinished(this.broker, outcome, result.latency_ms / 1000);
+			});
 		},
 
 		/** What `complete` records for one attempt. */
@@ -148,10 +179,25 @@ const WebhookWorkerService: ServiceSchema = {
 	created() {
 		this.client = new WebhookClient({ allowPrivate: config().webhookAllowPrivate });
 		this.limiter = new EndpointLimiter(CONNECTIONS_PER_ORIGIN, MAX_WAIT_PER_ENDPOINT_MS);
+		const { channelsUrl, namespace } = config();
+		this.backlog = new ChannelBacklog({
+			broker: this.broker,
+			logger: this.logger,
+			channel: DELIVER_CHANNEL,
+			group: GROUP,
+			stream: channelsUrl
+				? { key: `${namespace}.${DELIVER_CHANNEL}`, url: channelsUrl }
+				: undefined,
+		});
 	},
 
+	started() {
+		this.backlog.start();
+	},
+
+	// The channel middleware has let the messages in hand finish before this (graceful drain).
 	async stopped() {
-		await this.client.close();
+		await Promise.all([this.client.close(), this.backlog.stop()]);
 	},
 };
 

@@ -11,9 +11,9 @@
  * than the workers can take in (the in-process adapter drops what overflows its queue): rows
  * beyond that wait, due, for the poller. The poller also finds due retries and rows whose lease
  * ran out (a message lost with a node, a worker killed mid-POST): the store decides what is due,
- * never the channel.
+ * never the channel. A worker node that leaves the cluster has its claims made due at once.
  */
-import type { ServiceSchema } from "moleculer";
+import type { Context, ServiceSchema } from "moleculer";
 import type { StoredDoc } from "../../mixins/db.mixin";
 import type { DomainEvent } from "../../mixins/events.mixin";
 import { config } from "../../models/config";
@@ -25,6 +25,7 @@ import {
 	deliveryPairs,
 	dueQuery,
 	type EndpointSummary,
+	heldBy,
 	iso,
 	LEASE_MS,
 	MESSAGE_ROWS,
@@ -57,6 +58,19 @@ function maxOutstanding(): number {
 }
 
 export const dispatchMixin: Partial<ServiceSchema> = {
+	events: {
+		/**
+		 * A worker node gone without settling its claims (SIGKILL, a lost host) will never record
+		 * their outcomes: they are due again now, not when their lease runs out. Any worker left
+		 * takes them over, under a new lease, with the same webhook-id.
+		 */
+		"$node.disconnected": {
+			handler(ctx: Context<{ node: { id: string } }>): Promise<void> {
+				return this.releaseClaimsOf(ctx.params.node.id);
+			},
+		},
+	},
+
 	methods: {
 		/** A message is done with (claimed, completed or refused): room for another. */
 		settled(id: string): void {
@@ -209,6 +223,25 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 				{ lease, due_at: iso(now + LEASE_MS) },
 			);
 			await this.send(due.map((d) => ({ ...d, lease })));
+		},
+
+		/** The claims `nodeId` holds (see leases.mixin.ts), due again now under their lease. */
+		async releaseClaimsOf(nodeId: string): Promise<void> {
+			const rows = [...this.inFlight]
+				.filter(([, claim]) => claim.node === nodeId)
+				.map(([id, claim]) => ({ id, lease: claim.lease as string }));
+			if (rows.length === 0) return;
+			for (const { id } of rows) {
+				this.inFlight.delete(id);
+				this.settled(id);
+			}
+			const changed: number = await this.storeUpdate(heldBy(rows), {
+				due_at: iso(Date.now()),
+			});
+			this.logger.warn(
+				`Worker node ${nodeId} left holding ${changed} webhook deliveries; sending them again`,
+			);
+			this.dispatchSoon();
 		},
 
 		/** Forgets messages and claims older than a lease: their rows are due again anyway. */

@@ -32,10 +32,11 @@ interface CompleteParams {
 	consecutive_failures: number;
 }
 
-/** One row a message names. */
+/** One row a message names, and the node of the worker asking for it. */
 interface RowRequest {
 	id: string;
 	lease: string;
+	node: string;
 }
 
 export const leasesMixin: Partial<ServiceSchema> = {
@@ -47,7 +48,7 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			async handler(ctx: Context<DeliverMessage>): Promise<Claim[]> {
 				const { lease, ids } = ctx.params;
 				const claims: Array<Claim | null> = await this.claims.add(
-					ids.map((id) => ({ id, lease })),
+					ids.map((id) => ({ id, lease, node: ctx.nodeID })),
 				);
 
 				return claims.filter((c): c is Claim => c !== null);
@@ -104,7 +105,7 @@ export const leasesMixin: Partial<ServiceSchema> = {
 					OPEN_STATUSES.includes(doc.status as never) &&
 					this.inFlight.get(r.id)?.lease !== r.lease;
 				// One claim per lease, even if the same message came twice.
-				if (ok) this.inFlight.set(r.id, { lease: r.lease, at: now });
+				if (ok) this.inFlight.set(r.id, { lease: r.lease, at: now, node: r.node });
 
 				return ok ? (doc as StoredDoc) : undefined;
 			});
@@ -273,7 +274,7 @@ export const leasesMixin: Partial<ServiceSchema> = {
 
 	created() {
 		/** Deliveries claimed and not yet settled, by id: a second claim under one lease is refused. */
-		this.inFlight = new Map<string, { lease: string; at: number }>();
+		this.inFlight = new Map<string, { lease: string; at: number; node: string }>();
 		this.claims = new Batcher<RowRequest[], Array<Claim | null>>(
 			perList((rows: RowRequest[]) => this.claimMany(rows)),
 		);

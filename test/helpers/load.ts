@@ -173,13 +173,22 @@ export interface CheckResult {
 	unacknowledgedStored: string[];
 	/** Acknowledged (201) writes whose `customer.created` event is not in the event log. */
 	missingEvents: string[];
+	/**
+	 * With `delivered`: acknowledged writes whose `customer.created` event no webhook receiver
+	 * answered 2xx (by `webhook-id`, the event id).
+	 */
+	undelivered?: string[];
 }
 
-/** Reads the organization back and compares it with what the driver was told. */
+/**
+ * Reads the organization back and compares it with what the driver was told; with `delivered`
+ * (the webhook-ids a receiver answered 2xx), also that each acknowledged write's event arrived.
+ */
 export async function check(
 	gateway: string,
 	owner: Owner,
 	driver: LoadDriver,
+	delivered?: Set<string>,
 ): Promise<CheckResult> {
 	const base = `/v1/organizations/${owner.organization_id}`;
 	const customers = await listAll(gateway, owner, `${base}/customers`);
@@ -187,7 +196,13 @@ export async function check(
 	const stored = new Map<string, number>();
 	for (const c of customers) stored.set(c.external_id, (stored.get(c.external_id) ?? 0) + 1);
 	const evented = new Set(events.map((e) => e.data.object.id));
+	const eventOf = new Map<string, string>(events.map((e) => [e.data.object.id, e.id]));
 	const acked = driver.writes.filter((w) => w.acknowledged);
+	const undelivered = delivered
+		? acked
+				.filter((w) => !delivered.has(eventOf.get(w.acknowledged?.id as string) ?? ""))
+				.map((w) => w.externalId)
+		: undefined;
 
 	return {
 		notExactlyOnce: acked
@@ -199,5 +214,6 @@ export async function check(
 		missingEvents: acked
 			.filter((w) => w.acknowledged?.how === "created" && !evented.has(w.acknowledged.id))
 			.map((w) => w.externalId),
+		...(undelivered ? { undelivered } : {}),
 	};
 }

@@ -19,13 +19,17 @@ export interface Received {
 	standardOk: string[];
 	/** Secret whose HMAC matched `X-Mantis-Signature`, if any. */
 	mantisOk: string | undefined;
+	/** The status this request was answered with; undefined while held (or never answered). */
+	answered?: number;
+	/** The sender closed the connection before an answer (gave up, or its process died). */
+	abandoned?: boolean;
 }
 
 export interface Answer {
 	status: number;
 	headers?: Record<string, string>;
 	body?: string;
-	/** Never answer (until the receiver closes): a POST the sender must give up on or die with. */
+	/** No answer until `releaseHeld`: a POST the sender must wait for, give up on or die with. */
 	hold?: boolean;
 }
 
@@ -40,6 +44,12 @@ export interface Receiver {
 		done: (received: Received[]) => boolean,
 		timeoutMs?: number,
 	): Promise<void>;
+	/** Held requests whose sender still waits for an answer. */
+	openHeld(): Received[];
+	/** Answers every held request whose sender still waits. */
+	releaseHeld(answer: Answer): void;
+	/** The `webhook-id`s (event ids) of every request answered 2xx. */
+	delivered(): Set<string>;
 	close(): Promise<void>;
 }
 
@@ -82,8 +92,15 @@ function verifyMantis(secrets: string[], raw: Buffer, header: unknown): string |
 	});
 }
 
+function respond(res: http.ServerResponse, got: Received, answer: Answer): void {
+	got.answered = answer.status;
+	res.writeHead(answer.status, answer.headers ?? {});
+	res.end(answer.body ?? "receiver body that must never be reported");
+}
+
 export async function startReceiver(): Promise<Receiver> {
 	const sockets = new Set<import("node:net").Socket>();
+	const held = new Map<Received, http.ServerResponse>();
 	const receiver: Receiver = {
 		url: "",
 		received: [],
@@ -99,6 +116,17 @@ export async function startReceiver(): Promise<Receiver> {
 				await new Promise((r) => setTimeout(r, 50));
 			}
 		},
+		openHeld: () => [...held.keys()],
+		releaseHeld(answer) {
+			for (const [got, res] of held) respond(res, got, answer);
+			held.clear();
+		},
+		delivered: () =>
+			new Set(
+				receiver.received
+					.filter((r) => (r.answered ?? 0) >= 200 && (r.answered ?? 0) < 300)
+					.map((r) => String(r.headers["webhook-id"])),
+			),
 		close: () =>
 			new Promise((resolve) => {
 				for (const socket of sockets) socket.destroy();
@@ -127,9 +155,12 @@ export async function startReceiver(): Promise<Receiver> {
 			};
 			receiver.received.push(got);
 			const answer = receiver.answer(got);
-			if (answer.hold) return;
-			res.writeHead(answer.status, answer.headers ?? {});
-			res.end(answer.body ?? "receiver body that must never be reported");
+			if (!answer.hold) return respond(res, got, answer);
+			held.set(got, res);
+			res.once("close", () => {
+				if (got.answered === undefined) got.abandoned = true;
+				held.delete(got);
+			});
 		});
 	});
 	server.on("connection", (socket) => {

@@ -1,11 +1,15 @@
 /**
- * `npm run cluster`: the local topology comes up on the Redis transporter, both gateway nodes
- * serve the same data through the one domain node, and SIGTERM stops every node.
+ * `npm run cluster`: the local topology comes up on the Redis transporter (and on NATS, its
+ * channels still on Redis), both gateway nodes serve the same data through the one domain
+ * node, worker nodes deliver its webhooks, and SIGTERM stops every node.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import http from "node:http";
 import path from "node:path";
+import Redis from "ioredis";
 import { baseEnv, bootstrap, client, freePort, REDIS_URL, ROOT, tempDir } from "../helpers/gateway";
+import { type Receiver, startReceiver } from "../helpers/receiver";
+import { describeWithNats, NATS_URL } from "../helpers/nats";
 import { describeWithRedis } from "../helpers/redis";
 
 /** `/ready` on a fresh connection: a kept-alive one could go stale while bootstrap blocks. */
@@ -18,21 +22,34 @@ function ready(url: string): Promise<boolean> {
 	});
 }
 
-describeWithRedis("npm run cluster", () => {
+/** The suite for one transporter; channels are always on Redis (REDIS_URL). */
+function clusterSuite(transporter: string): void {
+	const protocol = new URL(transporter).protocol;
 	const namespace = `t-${Math.random().toString(36).slice(2, 10)}`;
 	let cluster: ChildProcess;
 	let output = "";
 	let gateways: string[];
+	let receiver: Receiver;
 
 	beforeAll(async () => {
+		receiver = await startReceiver();
 		const ports = [await freePort(), await freePort()];
 		gateways = ports.map((p) => `http://127.0.0.1:${p}`);
 		cluster = spawn(
 			path.join(ROOT, "node_modules", ".bin", "tsx"),
-			["scripts/cluster.ts", "--gateway-ports", ports.join(","), "--metrics-port", "0"],
+			[
+				"scripts/cluster.ts",
+				...["--gateway-ports", ports.join(","), "--metrics-port", "0"],
+				...["--transporter", transporter, "--channels", REDIS_URL],
+			],
 			{
 				cwd: ROOT,
-				env: baseEnv({ NAMESPACE: namespace, TRANSPORTER: REDIS_URL, DATA_DIR: tempDir() }),
+				env: baseEnv({
+					NAMESPACE: namespace,
+					DATA_DIR: tempDir(),
+					// The test's receiver listens on loopback.
+					WEBHOOK_ALLOW_PRIVATE: "true",
+				}),
 				stdio: ["ignore", "pipe", "pipe"],
 			},
 		);
@@ -46,22 +63,45 @@ describeWithRedis("npm run cluster", () => {
 		}
 	}, 120_000);
 
-	afterAll(() => {
+	afterAll(async () => {
 		if (cluster?.exitCode === null) cluster.kill("SIGKILL");
+		await receiver?.close();
+		// Only the stream this suite's cluster created; nothing else in the shared Redis.
+		const redis = new Redis(REDIS_URL);
+		await redis.del(`${namespace}.webhooks.deliver`);
+		await redis.quit();
 	});
 
 	test("it announces each node and the services it runs", () => {
 		expect(output).toMatch(/\[cluster\] domain: .*customers.*events/);
 		expect(output).toMatch(/\[cluster\] gateway-1 on port \d+: api/);
 		expect(output).toMatch(/\[cluster\] gateway-2 on port \d+: api/);
-		expect(output).toMatch(/no worker nodes: no worker services/);
+		expect(output).toContain(`[cluster] ${protocol}// namespace ${namespace}, channels on`);
+		expect(output).toMatch(/\[cluster\] worker-1: webhook-worker\n/);
+		expect(output).toMatch(/\[cluster\] worker-2: webhook-worker\n/);
+		expect(output).not.toMatch(/\[cluster\] domain: .*webhook-worker/);
+	});
+
+	// The domain node runs no webhook-worker (above): only a worker node can have sent it.
+	test("a write's webhook is delivered by a worker node, through the channel on Redis", async () => {
+		const owner = bootstrap({ TRANSPORTER: transporter, NAMESPACE: namespace }, "Hooked Org");
+		const base = `/v1/organizations/${owner.organization_id}`;
+		const api = client(gateways[0], owner.api_key);
+		const hook = await api.post(`${base}/webhooks`, {
+			url: receiver.url,
+			events: ["customer.created"],
+		});
+		receiver.secrets = [hook.body.data.secret];
+
+		const created = await api.post(`${base}/customers`, { name: "Hooked", segment: "smb" });
+		await receiver.waitFor("the delivery", (all) => all.length >= 1, 30_000);
+
+		expect(receiver.received[0].body.data.object.id).toBe(created.body.data.id);
+		expect(receiver.received[0].standardOk).toEqual(receiver.secrets);
 	});
 
 	test("a write through one gateway node is read through the other", async () => {
-		const owner = bootstrap(
-			{ TRANSPORTER: REDIS_URL, NAMESPACE: namespace },
-			"Cluster Script Org",
-		);
+		const owner = bootstrap({ TRANSPORTER: transporter, NAMESPACE: namespace }, "Script Org");
 		const base = `/v1/organizations/${owner.organization_id}/customers`;
 
 		const created = await client(gateways[0], owner.api_key).post(base, {
@@ -84,4 +124,12 @@ describeWithRedis("npm run cluster", () => {
 		expect(await ready(gateways[0])).toBe(false);
 		expect(await ready(gateways[1])).toBe(false);
 	});
-});
+}
+
+describeWithRedis("npm run cluster on the Redis transporter", () => clusterSuite(REDIS_URL));
+
+// Channels need Redis whatever the transporter.
+(process.env.MANTIS_TEST_REDIS === "1" ? describeWithNats : describe.skip)(
+	"npm run cluster on the NATS transporter",
+	() => clusterSuite(NATS_URL),
+);

@@ -1,6 +1,7 @@
 /**
  * Prometheus `/metrics` after real traffic: the design document's request metrics under route
- * templates, the connection gauges, and text that `promtool check metrics` accepts.
+ * templates, the connection gauges, webhook deliveries by outcome, the channel backlog, and
+ * text that `promtool check metrics` accepts.
  */
 import { spawnSync } from "node:child_process";
 import http from "node:http";
@@ -13,6 +14,8 @@ import {
 	startNode,
 	tempDir,
 } from "../helpers/gateway";
+import { metricAt, until } from "../helpers/poll";
+import { type Receiver, startReceiver } from "../helpers/receiver";
 
 const promtool = spawnSync("promtool", ["--version"]).status === 0;
 /** CI installs promtool (.ci/run); elsewhere its check is skipped, by name, when it is missing. */
@@ -37,16 +40,30 @@ describe("Prometheus metrics on METRICS_PORT", () => {
 	let metricsUrl: string;
 	let text: string;
 	let customerId: string;
+	let receiver: Receiver;
 
 	beforeAll(async () => {
 		const dataDir = tempDir();
 		owner = bootstrap({ DATA_DIR: dataDir });
 		const metricsPort = await freePort();
 		metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-		node = await startNode({ DATA_DIR: dataDir, METRICS_PORT: String(metricsPort) });
+		node = await startNode({
+			DATA_DIR: dataDir,
+			METRICS_PORT: String(metricsPort),
+			// The webhook receiver listens on loopback.
+			WEBHOOK_ALLOW_PRIVATE: "true",
+		});
 
 		const api = client(node.url, owner.api_key);
 		const base = `/v1/organizations/${owner.organization_id}`;
+		// A webhook whose first attempt fails and whose retry succeeds: one of each outcome.
+		receiver = await startReceiver();
+		receiver.answer = (r) => ({ status: r.n === 1 ? 503 : 200 });
+		await api.post(`${base}/webhooks`, {
+			url: receiver.url,
+			events: ["customer.created"],
+			retry_config: { max_retries: 1, retry_delay: 100, backoff_multiplier: 1 },
+		});
 		customerId = (await api.post(`${base}/customers`, { name: "Metered", segment: "smb" })).body
 			.data.id;
 		await api.get(`${base}/customers`);
@@ -54,6 +71,9 @@ describe("Prometheus metrics on METRICS_PORT", () => {
 		await api.post(`${base}/customers`, "{not json");
 		await api.get("/no/such/path");
 		await client(node.url).get(`${base}/customers`);
+		// The worker counts an attempt once its outcome is recorded, just after the answer.
+		const success = () => metricAt(metricsUrl, "webhook_deliveries_total", 'outcome="success"');
+		await until(async () => (await success()) === 1, "the webhook retry counted");
 
 		// One request still open while the metrics are read: the socket counts as a connection.
 		const held = http.request(`${node.url}${base}/customers`, {
@@ -69,6 +89,7 @@ describe("Prometheus metrics on METRICS_PORT", () => {
 
 	afterAll(async () => {
 		await node?.stop();
+		await receiver?.close();
 	});
 
 	test("http_requests_total counts requests by method, route template and status code", () => {
@@ -115,6 +136,23 @@ describe("Prometheus metrics on METRICS_PORT", () => {
 
 		expect(gauges.map((g) => g.type).sort()).toEqual(["graphql", "rest", "websocket"]);
 		expect(Number(rest?.[1])).toBeGreaterThanOrEqual(1);
+	});
+
+	test("webhook_deliveries_total and webhook_delivery_duration_seconds count attempts by outcome", () => {
+		const counted = samples(text, "webhook_deliveries_total").map((s) => s.outcome);
+		const timed = samples(text, "webhook_delivery_duration_seconds_count").map(
+			(s) => s.outcome,
+		);
+
+		expect(counted.sort()).toEqual(["retry", "success"]);
+		expect(timed.sort()).toEqual(["retry", "success"]);
+		expect(text).toMatch(/^# TYPE webhook_delivery_duration_seconds histogram$/m);
+	});
+
+	test("channel_backlog reports the webhook channel's consumer group", () => {
+		expect(samples(text, "channel_backlog")).toEqual([
+			expect.objectContaining({ channel: "webhooks.deliver", group: "webhook-worker" }),
+		]);
 	});
 
 	test("labels stay bounded: no organization, customer or raw path appears", () => {

@@ -15,6 +15,8 @@ import {
 	tempDir,
 } from "../helpers/gateway";
 import { describeWithRedis } from "../helpers/redis";
+import { until } from "../helpers/poll";
+import { startReceiver } from "../helpers/receiver";
 import { type Repl, startRepl } from "../helpers/repl";
 
 interface OrgUsage {
@@ -49,7 +51,12 @@ describe("the operator REPL on an embedded gateway", () => {
 		await node.stop();
 
 		port = await freePort();
-		repl = await startRepl({ DATA_DIR: dataDir, PORT: String(port) });
+		// The webhook test's receiver listens on loopback.
+		repl = await startRepl({
+			DATA_DIR: dataDir,
+			PORT: String(port),
+			WEBHOOK_ALLOW_PRIVATE: "true",
+		});
 	});
 
 	afterAll(async () => {
@@ -124,7 +131,44 @@ describe("the operator REPL on an embedded gateway", () => {
 		expect(await repl.run("redeliver 00000000-0000-4000-8000-000000000000")).toMatch(
 			/No such delivery/,
 		);
-		expect(await repl.run("backlog")).toMatch(/^No node reports a channel backlog|channel/);
+		// The embedded gateway's worker consumes in-process and holds no message right now.
+		expect(await repl.run("backlog")).toMatch(/webhooks\.deliver\s+webhook-worker\s+\S+\s+0$/m);
+	});
+
+	test("dead-deliveries lists a delivery that ran out of retries, and redeliver sends it again", async () => {
+		const receiver = await startReceiver();
+		receiver.answer = () => ({ status: 500 });
+		const api = client(`http://127.0.0.1:${port}`, owner.api_key);
+		const base = `/v1/organizations/${owner.organization_id}`;
+		const hook = await api.post(`${base}/webhooks`, {
+			url: receiver.url,
+			events: ["customer.created"],
+			retry_config: { max_retries: 0, retry_delay: 100, backoff_multiplier: 1 },
+		});
+		const deliveries = `${base}/webhooks/${hook.body.data.id}/deliveries`;
+		const statusOf = async () => (await api.get(deliveries)).body.data[0]?.status;
+		try {
+			await api.post(`${base}/customers`, { name: "Undeliverable", segment: "smb" });
+			await until(async () => (await statusOf()) === "dead", "the delivery dead");
+			const id = (await api.get(deliveries)).body.data[0].id;
+
+			const listed = await repl.run(`dead-deliveries ${owner.organization_id}`);
+			receiver.answer = () => ({ status: 200 });
+			const redelivered = await repl.run(`redeliver ${id}`);
+			await until(async () => (await statusOf()) === "succeeded", "the redelivery");
+
+			expect(listed.split("\n")[0]).toMatch(/^id\s+organization\s+webhook\s+event/);
+			expect(listed).toMatch(
+				new RegExp(
+					`${id}\\s+${owner.organization_id}\\s+\\S+\\s+customer\\.created\\s+1\\s`,
+				),
+			);
+			expect(redelivered).toBe(`Delivery ${id} is scheduled again (status pending).`);
+			expect(receiver.received.map((r) => r.answered)).toEqual([500, 200]);
+			expect(await repl.run("dead-deliveries")).toMatch(/^No dead deliveries/);
+		} finally {
+			await receiver.close();
+		}
 	});
 
 	test.each([
