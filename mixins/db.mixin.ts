@@ -5,6 +5,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import NedbCursor from "@seald-io/nedb/lib/cursor";
+import { deepCopy } from "@seald-io/nedb/lib/model";
 import DbService from "moleculer-db";
 import MongoAdapter from "moleculer-db-adapter-mongo";
 import type { ServiceSchema } from "moleculer";
@@ -172,14 +174,14 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 		methods: {
 			async storeFind(query: StoreQuery, opts: FindOptions = {}): Promise<StoredDoc[]> {
 				if (!mongo && opts.sort?.length) {
-					const docs: StoredDoc[] = await this.adapter.db.findAsync(query);
+					// The datastore's own documents, matched and sorted in place: only the page is
+					// copied (its `findAsync` copies every match, hundreds for one page of 50).
+					const docs = await new NedbCursor<StoredDoc>(this.adapter.db, query);
 					if (sortScalars(docs, opts.sort)) {
 						const skip = opts.skip ?? 0;
+						const end = opts.limit === undefined ? undefined : skip + opts.limit;
 
-						return docs.slice(
-							skip,
-							opts.limit === undefined ? undefined : skip + opts.limit,
-						);
+						return docs.slice(skip, end).map((doc) => deepCopy(doc));
 					}
 				}
 
