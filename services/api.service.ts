@@ -24,7 +24,7 @@ import {
 	releaseFromRequest,
 	sendReplay,
 } from "./api/idempotency";
-import { browserPageRoutes } from "./api/browser-pages";
+import { browserPageRoutes, consoleHome } from "./api/browser-pages";
 import { oauthRoutes } from "./api/oauth-route";
 import { GraphqlGateway } from "./api/graphql";
 import { buildOpenApi } from "./api/openapi";
@@ -163,10 +163,7 @@ const ApiService: ServiceSchema = {
 					"GET ready": "api.ready",
 					"GET openapi.json": "api.openapi",
 					// The root is the developer console (contract: `GET /`).
-					"GET /"(_req: Req, res: Res) {
-						res.writeHead(302, { Location: "/console/" });
-						res.end();
-					},
+					"GET /": consoleHome(),
 				},
 				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
 					this.sendApiError(req, res, err);

@@ -5,6 +5,7 @@
  * the files they name), and every answer carries a Content-Security-Policy that runs scripts of
  * this origin only, so a value the pages show can never run as code.
  */
+import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import serveStatic from "serve-static";
@@ -135,6 +136,25 @@ function referenceRoute() {
 		mappingPolicy: "restrict",
 		autoAliases: false,
 	};
+}
+
+/**
+ * `GET /` (contract: the developer console): the console's own page, under its policy. Its
+ * files are named by absolute paths under /console/, so the page works from either address.
+ */
+export function consoleHome(): (req: IncomingMessage, res: ServerResponse) => void {
+	const page = fs.readFileSync(path.join(PUBLIC_DIR, "console", "index.html"));
+	const headers = securityHeaders(CONSOLE_POLICY);
+
+	return (req, res) =>
+		headers(req, res, () => {
+			res.writeHead(200, {
+				"Content-Type": "text/html; charset=utf-8",
+				"Content-Length": page.length,
+				"Cache-Control": "no-cache",
+			});
+			res.end(page);
+		});
 }
 
 /** The routes of the console (`/console`), the GraphQL explorer (`/graphiql`) and `/docs`. */

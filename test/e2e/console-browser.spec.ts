@@ -88,8 +88,9 @@ describeWithChromium("the developer console in headless Chromium", () => {
 
 	test("the root opens the console, whose pages carry a CSP that runs only this origin's scripts", async () => {
 		const root = await fetch(`${node.url}/`, { redirect: "manual" });
-		expect(root.status).toBe(302);
-		expect(root.headers.get("location")).toBe("/console/");
+		expect(root.status).toBe(200);
+		expect(await root.text()).toContain('src="/console/js/main.js"');
+		expect(root.headers.get("content-security-policy")).toContain("script-src 'self'");
 
 		const consolePage = await fetch(`${node.url}/console/`);
 		expect(consolePage.status).toBe(200);
