@@ -183,30 +183,6 @@ const WebhookDeliveriesService: ServiceSchema = {
 				return Object.fromEntries(statuses.map((s, i) => [s, counts[i] as number]));
 			},
 		},
-
-		/** The latest dead deliveries, of one organization or all (operator REPL `dead-deliveries`). */
-		dead: {
-			visibility: "public",
-			params: {
-				organization_id: { type: "string", optional: true },
-				limit: { type: "number", optional: true, max: 1000 },
-			},
-			async handler(
-				ctx: Context<{ organization_id?: string; limit?: number }>,
-			): Promise<Output[]> {
-				const query: Record<string, unknown> = { status: "dead" };
-				if (ctx.params.organization_id) query.organization_id = ctx.params.organization_id;
-				const docs: StoredDoc[] = await this.storeFind(query, {
-					sort: [
-						["updated_at", -1],
-						["_id", 1],
-					],
-					limit: ctx.params.limit ?? 50,
-				});
-
-				return docs.map((d) => this.toOutput(d));
-			},
-		},
 	},
 
 	methods: {
