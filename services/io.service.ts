@@ -27,6 +27,7 @@ import { untilAnnounced, withinAnnouncement } from "./io/announce";
 import { countConnection } from "./io/metrics";
 import {
 	authenticateOn,
+	badCallPacket,
 	CALLABLE_ACTIONS,
 	completeCallParams,
 	handshakeError,
@@ -155,7 +156,7 @@ const IoService: ServiceSchema = {
 		onConnection(socket: Socket): void {
 			const state = stateOf(socket);
 			socket.join(orgRoom(state.auth.organization_id));
-			socket.use((packet, next) => this.limitMessage(socket, packet, next));
+			socket.use((packet, next) => this.screenPacket(socket, packet, next));
 			socket.on("subscribe", (...args: unknown[]) => this.subscribe(socket, true, args));
 			socket.on("unsubscribe", (...args: unknown[]) => this.subscribe(socket, false, args));
 			socket.on("disconnect", () => {
@@ -236,6 +237,15 @@ const IoService: ServiceSchema = {
 			await checkCallQuota(auth);
 			opts.meta = { auth, requestId: opts.meta.requestId };
 			opts.requestID = opts.meta.requestId;
+		},
+
+		/** Every message is counted; a malformed `call` is then answered here and goes no further. */
+		screenPacket(socket: Socket, packet: unknown[], next: (err?: Error) => void): void {
+			this.limitMessage(socket, packet, () => {
+				const refused = badCallPacket(packet);
+				if (!refused) return next();
+				argsOf(packet).ack?.(socketErrorOf(refused));
+			});
 		},
 
 		/** Counts a message against its socket's allowance; a flood loses the socket. */

@@ -23,6 +23,9 @@ import { ROUTES } from "../api/routes";
 export const CALLABLE_ACTIONS: readonly string[] = [...new Set(ROUTES.map((r) => r.action))].sort();
 const CALLABLE = new Set(CALLABLE_ACTIONS);
 
+/** Longer than any action name: a longer `call` name is refused before anything reads it. */
+const MAX_ACTION_NAME = 128;
+
 /** Event ids as the event log makes them (`evt_` and base-36 digits). */
 const EVENT_ID = /^evt_[0-9a-z]{1,64}$/;
 
@@ -62,6 +65,20 @@ export function parseHandshake(auth: unknown, headers: IncomingHttpHeaders): Han
 		credential: fromAuth || credentialOf(headers),
 		lastEventId: lastEventId as string | undefined,
 	};
+}
+
+/**
+ * The refusal of a `call` packet whose action name is not a short string, or undefined. Checked
+ * before moleculer-io sees the packet: it puts the name into log lines and error messages, and
+ * turning a deeply nested array into a string overflows the stack outside any handler.
+ */
+export function badCallPacket(packet: unknown[]): ApiError | undefined {
+	if (packet[0] !== "call") return undefined;
+	const action = packet[1];
+	if (typeof action === "string" && action.length > 0 && action.length <= MAX_ACTION_NAME)
+		return undefined;
+
+	return validationError([{ field: "action", message: "must be an action name" }]);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -136,9 +153,14 @@ export function handshakeError(err: unknown): Error & { data: SocketError } {
 
 function callError(err: unknown): ApiError {
 	const raw = err as { type?: string; data?: { action?: unknown } } | undefined;
+	const action = raw?.data?.action;
 	// moleculer-io refuses an action outside the whitelist as "service not found": for the client
-	// that is a thing that does not exist, not an outage to retry.
-	if (err instanceof Errors.ServiceNotFoundError && !CALLABLE.has(String(raw?.data?.action))) {
+	// that is a thing that does not exist, not an outage to retry. The name is the client's:
+	// only a string is looked at, never turned into one.
+	if (
+		err instanceof Errors.ServiceNotFoundError &&
+		!(typeof action === "string" && CALLABLE.has(action))
+	) {
 		return new ApiError("NOT_FOUND", "No such action", {
 			details: [{ field: "action", message: "is not callable over the socket" }],
 		});

@@ -1,0 +1,91 @@
+/**
+ * Hostile input on one gateway process (notes/hostile.md): deeply nested, oversized and
+ * malformed requests over real HTTP and socket.io clients. Each is refused with a 4xx of the
+ * catalogue, stores nothing, and leaves the process answering.
+ */
+import { type GatewayNode, organizationGateway, type Client } from "../helpers/gateway";
+import { connected, request, type Socket, type SocketError, socketTo } from "../helpers/sockets";
+
+let node: GatewayNode;
+let api: Client;
+let base: string;
+let key: string;
+const open: Socket[] = [];
+
+/** `levels` nested empty arrays, as JSON text. */
+function deepArray(levels: number): string {
+	return "[".repeat(levels) + "]".repeat(levels);
+}
+
+async function socketOf(credential: string): Promise<Socket> {
+	const socket = socketTo(node.url, { token: credential });
+	open.push(socket);
+
+	return connected(socket);
+}
+
+/**
+ * Sends a socket.io EVENT frame as raw text (`payload` is its JSON array), as a hostile client
+ * would: the client library would not encode such values. Resolves the acknowledgement's args.
+ */
+function rawEmit(socket: Socket, payload: string, ackId = 900): Promise<unknown[]> {
+	const engine = socket.io.engine;
+
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error("no acknowledgement")), 10_000);
+		const onMessage = (data: unknown) => {
+			const prefix = `3${ackId}[`;
+			if (typeof data !== "string" || !data.startsWith(prefix)) return;
+			clearTimeout(timer);
+			engine.off("message", onMessage);
+			resolve(JSON.parse(data.slice(prefix.length - 1)) as unknown[]);
+		};
+		engine.on("message", onMessage);
+		engine.send(`2${ackId}${payload}`);
+	});
+}
+
+/** The process is still up and serving requests. */
+async function expectAlive(): Promise<void> {
+	expect(node.exitCode()).toBeNull();
+	const res = await api.get(`${base}/customers?limit=1`);
+	expect(res.status).toBe(200);
+}
+
+beforeAll(async () => {
+	const gateway = await organizationGateway("Hostile Input Trading");
+	({ node, api, base } = gateway);
+	key = gateway.owner.api_key;
+});
+
+afterAll(async () => {
+	open.forEach((s) => s.close());
+	await node?.stop();
+});
+
+describe("socket.io call", () => {
+	test("a call whose action name is a deeply nested array is refused and the process keeps serving", async () => {
+		const socket = await socketOf(key);
+
+		const [error] = (await rawEmit(socket, `["call",${deepArray(8000)},{}]`)) as [SocketError];
+
+		expect(error.code).toBe("VALIDATION_ERROR");
+		expect(error.details).toEqual([{ field: "action", message: "must be an action name" }]);
+		const list = await request<{ data: unknown[] }>(socket, "call", "customers.list", {});
+		expect(Array.isArray(list.data)).toBe(true);
+		await expectAlive();
+	});
+
+	test("a call whose action name is an object or an overlong string is refused as not an action name", async () => {
+		const socket = await socketOf(key);
+
+		const refusals = await Promise.all(
+			[{ a: 1 }, "x".repeat(5000), 42].map((action) =>
+				request(socket, "call", action, {}).catch((e: SocketError) => e),
+			),
+		);
+
+		for (const error of refusals as SocketError[]) expect(error.code).toBe("VALIDATION_ERROR");
+		await expectAlive();
+	});
+});
