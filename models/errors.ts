@@ -45,13 +45,43 @@ export interface ApiErrorData {
 	headers?: Record<string, string>;
 }
 
+/** How much of a client's value, field name or message a detail repeats back. */
+const MAX_ECHOED_CHARS = { value: 100, field: 200, message: 300 } as const;
+
+function cut(text: string, max: number): string {
+	return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+/**
+ * A detail as the client gets it back. Details often name the client's own input, which may be
+ * megabytes long or nested thousands deep: strings are cut short, and a non-scalar value is
+ * left out (the field and the rule say what is wrong), so an error body stays small and
+ * serialising it cannot fail.
+ */
+function boundedDetail(detail: ErrorDetail): ErrorDetail {
+	const field =
+		typeof detail.field === "string" ? cut(detail.field, MAX_ECHOED_CHARS.field) : "body";
+	const message =
+		typeof detail.message === "string"
+			? cut(detail.message, MAX_ECHOED_CHARS.message)
+			: "is invalid";
+	const { value } = detail;
+	if (typeof value === "string")
+		return { field, message, value: cut(value, MAX_ECHOED_CHARS.value) };
+	if (value === null || typeof value === "number" || typeof value === "boolean")
+		return { field, message, value };
+
+	return { field, message };
+}
+
 /** An error meant for the client: its `type` is the catalogue code, its `code` the HTTP status. */
 export class ApiError extends Errors.MoleculerError {
 	declare type: ErrorCode;
 	declare data: ApiErrorData;
 
 	constructor(type: ErrorCode, message: string, data: ApiErrorData = {}) {
-		super(message, ERROR_CODES[type], type, data);
+		const details = Array.isArray(data.details) ? data.details.map(boundedDetail) : undefined;
+		super(message, ERROR_CODES[type], type, details ? { ...data, details } : data);
 		this.name = "ApiError";
 		this.retryable = type === "SERVICE_UNAVAILABLE";
 	}

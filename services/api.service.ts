@@ -82,6 +82,26 @@ function isJson(req: IncomingMessage): boolean {
 	return type === "application/json" || type.endsWith("+json");
 }
 
+/** The last-resort error answer, built without anything of the failed request. */
+function writeFallbackError(res: Res): void {
+	try {
+		if (res.headersSent) {
+			res.end();
+
+			return;
+		}
+		const body = JSON.stringify({
+			success: false,
+			error: { code: "INTERNAL_ERROR", message: "An internal error occurred", details: [] },
+			meta: { timestamp: new Date().toISOString(), version: API_VERSION, request_id: null },
+		});
+		res.writeHead(500, { "Content-Type": "application/json; charset=utf-8" });
+		res.end(body);
+	} catch {
+		res.destroy();
+	}
+}
+
 function isApiPath(req: Req): boolean {
 	return (req.originalUrl ?? req.url ?? "").startsWith("/v1/");
 }
@@ -365,7 +385,19 @@ const ApiService: ServiceSchema = {
 			);
 		},
 
+		/** Never throws: an error answer that cannot be written falls back to a fixed one. */
 		writeApiError(req: Req, res: Res, err: unknown): void {
+			try {
+				this.writeErrorResponse(req, res, err);
+			} catch (failure) {
+				this.logger.error(
+					`Error response of ${req.method} request ${requestIdOf(req)} failed: ${(failure as Error)?.name}`,
+				);
+				writeFallbackError(res);
+			}
+		},
+
+		writeErrorResponse(req: Req, res: Res, err: unknown): void {
 			let error = toApiError(err);
 			const path = (req.originalUrl ?? req.url ?? "").split("?")[0];
 			if (error.type === "NOT_FOUND" && error.message === "No such route") {
@@ -462,6 +494,7 @@ type ApiThis = ThisType<unknown> & {
 	rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit?: number): void;
 	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown;
 	sendApiError(req: Req, res: Res, err: unknown): void;
+	writeErrorResponse(req: Req, res: Res, err: unknown): void;
 	logger: { error(...args: unknown[]): void };
 };
 

@@ -52,6 +52,14 @@ async function expectAlive(): Promise<void> {
 	expect(res.status).toBe(200);
 }
 
+/** How many customers the organization has (the tests make fewer than a page). */
+async function customerCount(): Promise<number> {
+	const res = await api.get(`${base}/customers?limit=100`);
+	expect(res.status).toBe(200);
+
+	return res.body.data.length;
+}
+
 beforeAll(async () => {
 	const gateway = await organizationGateway("Hostile Input Trading");
 	({ node, api, base } = gateway);
@@ -87,5 +95,55 @@ describe("socket.io call", () => {
 
 		for (const error of refusals as SocketError[]) expect(error.code).toBe("VALIDATION_ERROR");
 		await expectAlive();
+	});
+});
+
+describe("validation errors never echo a client value unbounded", () => {
+	test("a deeply nested unknown field is a 400 naming the field, without its value, and the process keeps serving", async () => {
+		const before = await customerCount();
+
+		const res = await api.post(`${base}/customers`, `{"evil":${deepArray(5000)}}`);
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.code).toBe("VALIDATION_ERROR");
+		expect(res.body.error.details).toEqual([
+			{ field: "evil", message: "is not a field of this resource" },
+		]);
+		await expectAlive();
+		expect(await customerCount()).toBe(before);
+	});
+
+	test("a 900 KB field value comes back cut to its first characters, not whole", async () => {
+		const name = "A".repeat(900_000);
+
+		const res = await api.post(`${base}/customers`, { name, segment: "nope" });
+
+		expect(res.status).toBe(400);
+		expect(JSON.stringify(res.body).length).toBeLessThan(2000);
+		const echoed = res.body.error.details.find((d: { field: string }) => d.field === "segment");
+		expect(echoed).toMatchObject({ field: "segment", value: "nope" });
+	});
+
+	test("an unknown field with a 900 KB name is a 400 with the name cut short", async () => {
+		const res = await api.post(`${base}/customers`, { ["k".repeat(900_000)]: 1, name: "x" });
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details[0].message).toBe("is not a field of this resource");
+		expect(res.body.error.details[0].field.length).toBeLessThan(300);
+	});
+
+	test("a socket call with a deeply nested unknown field is refused with a small error and stores nothing", async () => {
+		const socket = await socketOf(key);
+		const before = await customerCount();
+		const params = `{"body":{"evil":${deepArray(8000)}}}`;
+
+		const [error] = (await rawEmit(socket, `["call","customers.create",${params}]`)) as [
+			SocketError,
+		];
+
+		expect(error.code).toBe("VALIDATION_ERROR");
+		expect(JSON.stringify(error).length).toBeLessThan(2000);
+		await expectAlive();
+		expect(await customerCount()).toBe(before);
 	});
 });
