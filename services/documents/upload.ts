@@ -42,6 +42,11 @@ export async function readUpload(
 	return new Promise((resolve, reject) => {
 		const fields: Record<string, string> = {};
 		let parts: Promise<Omit<Upload, "fields">> | undefined;
+		// A refused upload keeps nothing: a file received meanwhile is deleted once it is in.
+		const fail = (err: unknown): void => {
+			reject(err);
+			parts?.then((part) => store.discard(part.file)).catch(() => undefined);
+		};
 		let parser: busboy.Busboy;
 		try {
 			parser = busboy({
@@ -49,9 +54,7 @@ export async function readUpload(
 				limits: { files: 1, fields: MAX_FIELDS, fieldSize: 4096, fileSize: limit + 1 },
 			});
 		} catch {
-			reject(
-				validationError([{ field: "body", message: "is not valid multipart/form-data" }]),
-			);
+			reject(malformed());
 
 			return;
 		}
@@ -59,6 +62,10 @@ export async function readUpload(
 			fields[name] = value;
 		});
 		parser.on("file", (name, stream, info) => {
+			// Listened to at once: a body cut off inside the part fails this stream, maybe before
+			// anything reads it, and an unheard 'error' would end the process. The parser reports
+			// the same failure, and the file store its own (413), so nothing is decided here.
+			stream.on("error", () => undefined);
 			if (name !== "file" || parts) {
 				stream.resume();
 
@@ -69,20 +76,23 @@ export async function readUpload(
 				contentType: mediaType(info.mimeType),
 				filename: info.filename ?? "",
 			}));
-			parts.catch(reject);
+			parts.catch(fail);
 		});
-		parser.on("error", () =>
-			reject(
-				validationError([{ field: "body", message: "is not valid multipart/form-data" }]),
-			),
+		parser.on("filesLimit", () =>
+			fail(validationError([{ field: "file", message: "must be the only file part" }])),
 		);
+		parser.on("error", () => fail(malformed()));
 		parser.on("close", () => {
 			if (!parts)
-				return reject(
+				return fail(
 					validationError([{ field: "file", message: "is required (one file part)" }]),
 				);
-			parts.then((upload) => resolve({ ...upload, fields }), reject);
+			parts.then((upload) => resolve({ ...upload, fields }), fail);
 		});
 		body.pipe(parser);
 	});
+}
+
+function malformed(): ApiError {
+	return validationError([{ field: "body", message: "is not valid multipart/form-data" }]);
 }

@@ -3,6 +3,8 @@
  * malformed requests over real HTTP and socket.io clients. Each is refused with a 4xx of the
  * catalogue, stores nothing, and leaves the process answering.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { type GatewayNode, organizationGateway, type Client } from "../helpers/gateway";
 import { connected, request, type Socket, type SocketError, socketTo } from "../helpers/sockets";
 
@@ -10,6 +12,7 @@ let node: GatewayNode;
 let api: Client;
 let base: string;
 let key: string;
+let dataDir: string;
 const open: Socket[] = [];
 
 /** `levels` nested empty arrays, as JSON text. */
@@ -62,7 +65,7 @@ async function customerCount(): Promise<number> {
 
 beforeAll(async () => {
 	const gateway = await organizationGateway("Hostile Input Trading");
-	({ node, api, base } = gateway);
+	({ node, api, base, dataDir } = gateway);
 	key = gateway.owner.api_key;
 });
 
@@ -145,5 +148,53 @@ describe("validation errors never echo a client value unbounded", () => {
 		expect(JSON.stringify(error).length).toBeLessThan(2000);
 		await expectAlive();
 		expect(await customerCount()).toBe(before);
+	});
+});
+
+describe("document uploads", () => {
+	const MULTIPART = { "content-type": "multipart/form-data; boundary=zzz" };
+	const PART =
+		'--zzz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n' +
+		"Content-Type: text/plain\r\n\r\nhello";
+
+	/** Files left in the store's directory of uploads being received. */
+	function incoming(): string[] {
+		const dir = path.join(dataDir, "documents", ".incoming");
+
+		return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+	}
+
+	async function documentCount(): Promise<number> {
+		const res = await api.get(`${base}/documents?limit=100`);
+		expect(res.status).toBe(200);
+
+		return res.body.data.length;
+	}
+
+	test("a multipart body cut off inside the file part is a 400, keeps no file, and the process keeps serving", async () => {
+		const before = await documentCount();
+
+		const res = await api.request("POST", `${base}/documents`, PART, MULTIPART);
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.code).toBe("VALIDATION_ERROR");
+		expect(res.body.error.details[0]).toMatchObject({ field: "body" });
+		await expectAlive();
+		expect(await documentCount()).toBe(before);
+		expect(incoming()).toEqual([]);
+	});
+
+	test("a multipart body with two file parts is a 400 naming the file part", async () => {
+		const before = await documentCount();
+		const body = `${PART}\r\n${PART}\r\n--zzz--\r\n`;
+
+		const res = await api.request("POST", `${base}/documents`, body, MULTIPART);
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details).toEqual([
+			{ field: "file", message: "must be the only file part" },
+		]);
+		expect(await documentCount()).toBe(before);
+		expect(incoming()).toEqual([]);
 	});
 });
