@@ -10,6 +10,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Meta, RestContext } from "../models/context";
 import { type EntityDefinition, SYSTEM_FIELDS } from "../models/entity";
 import { type ErrorDetail, toApiError, validationError } from "../models/errors";
+import { checkJsonDepth } from "../models/json-depth";
 import type { StoredDoc } from "./db.mixin";
 import { formatOf, readRows } from "./bulk-io/rows";
 import { actionBody } from "./resource/action-body";
@@ -133,6 +134,8 @@ export function bulkIoMixin(options: BulkIoOptions): Partial<ServiceSchema> {
 							if (row.error)
 								throw validationError([{ field: "row", message: row.error }]);
 							const typed = typedRow(entity, row.value ?? {}, format === "csv");
+							// After typing: a CSV cell of an object field is JSON too.
+							checkJsonDepth(typed, "row");
 							const outcome: Outcome = await this.upsertRow(ctx, typed);
 							result[outcome]++;
 						} catch (err) {

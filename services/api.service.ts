@@ -17,6 +17,7 @@ import { HttpDrainMixin } from "../mixins/http-drain.mixin";
 import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
 import { clientAddressOf } from "./api/client-address";
+import { refuseDeepBody } from "./api/body-depth";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
 import {
@@ -124,6 +125,7 @@ function v1Route(kind: BodyKind) {
 		autoAliases: false,
 		mergeParams: false,
 		bodyParsers: kind === "raw" ? false : { json: { limit: jsonLimit(kind), strict: true } },
+		use: kind === "raw" ? [] : [refuseDeepBody],
 		aliases: aliases(kind),
 		// Client errors are the client's; they are logged at debug, never at error.
 		logging: true,

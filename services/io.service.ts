@@ -27,7 +27,7 @@ import { untilAnnounced, withinAnnouncement } from "./io/announce";
 import { countConnection } from "./io/metrics";
 import {
 	authenticateOn,
-	badCallPacket,
+	refusedMessage,
 	CALLABLE_ACTIONS,
 	completeCallParams,
 	handshakeError,
@@ -239,10 +239,10 @@ const IoService: ServiceSchema = {
 			opts.requestID = opts.meta.requestId;
 		},
 
-		/** Every message is counted; a malformed `call` is then answered here and goes no further. */
+		/** Every message is counted; a malformed one is then answered here and goes no further. */
 		screenPacket(socket: Socket, packet: unknown[], next: (err?: Error) => void): void {
 			this.limitMessage(socket, packet, () => {
-				const refused = badCallPacket(packet);
+				const refused = refusedMessage(packet);
 				if (!refused) return next();
 				argsOf(packet).ack?.(socketErrorOf(refused));
 			});

@@ -15,6 +15,7 @@ import {
 import type { Context } from "moleculer";
 import type { Meta } from "../../models/context";
 import { ApiError, toApiError, validationError } from "../../models/errors";
+import { checkJsonDepth } from "../../models/json-depth";
 import { apiErrorOf } from "./graphql-errors";
 import { checkCost } from "./graphql-limits";
 
@@ -105,6 +106,8 @@ function checkOperation(req: Req): Operation {
 	const operationName =
 		typeof params.operationName === "string" ? params.operationName : undefined;
 	const operation: Operation = { query, operationName, variables: params.variables };
+	// A POST body was checked whole after parsing; a GET's variables are parsed here.
+	checkJsonDepth(operation.variables, "variables");
 	if (req.method !== "GET") return operation;
 	let definition: OperationDefinitionNode | null | undefined;
 	try {

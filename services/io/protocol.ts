@@ -16,6 +16,7 @@ import {
 	toApiError,
 	validationError,
 } from "../../models/errors";
+import { nestsDeeperThan, tooDeep } from "../../models/json-depth";
 import { authenticate, credentialOf } from "../api/credentials";
 import { ROUTES } from "../api/routes";
 
@@ -68,17 +69,21 @@ export function parseHandshake(auth: unknown, headers: IncomingHttpHeaders): Han
 }
 
 /**
- * The refusal of a `call` packet whose action name is not a short string, or undefined. Checked
- * before moleculer-io sees the packet: it puts the name into log lines and error messages, and
- * turning a deeply nested array into a string overflows the stack outside any handler.
+ * The refusal of a message, or undefined. Checked before moleculer-io or our handlers see it:
+ * a `call`'s action name must be a short string (moleculer-io puts it into log lines and error
+ * messages, and turning a deeply nested array into a string overflows the stack outside any
+ * handler), and no argument may nest deeper than a REST body may.
  */
-export function badCallPacket(packet: unknown[]): ApiError | undefined {
-	if (packet[0] !== "call") return undefined;
+export function refusedMessage(packet: unknown[]): ApiError | undefined {
 	const action = packet[1];
-	if (typeof action === "string" && action.length > 0 && action.length <= MAX_ACTION_NAME)
-		return undefined;
+	if (
+		packet[0] === "call" &&
+		!(typeof action === "string" && action.length > 0 && action.length <= MAX_ACTION_NAME)
+	)
+		return validationError([{ field: "action", message: "must be an action name" }]);
+	if (packet.slice(1).some((arg) => nestsDeeperThan(arg))) return tooDeep("payload");
 
-	return validationError([{ field: "action", message: "must be an action name" }]);
+	return undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

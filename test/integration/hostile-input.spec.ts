@@ -4,8 +4,9 @@
  * catalogue, stores nothing, and leaves the process answering.
  */
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
-import { type GatewayNode, organizationGateway, type Client } from "../helpers/gateway";
+import { client, type Client, type GatewayNode, organizationGateway } from "../helpers/gateway";
 import { connected, request, type Socket, type SocketError, socketTo } from "../helpers/sockets";
 
 let node: GatewayNode;
@@ -102,16 +103,18 @@ describe("socket.io call", () => {
 });
 
 describe("validation errors never echo a client value unbounded", () => {
-	test("a deeply nested unknown field is a 400 naming the field, without its value, and the process keeps serving", async () => {
+	test("a nested unknown field is a 400 naming the field without its value; 5,000 deep leaves the process serving", async () => {
 		const before = await customerCount();
 
-		const res = await api.post(`${base}/customers`, `{"evil":${deepArray(5000)}}`);
+		const nested = await api.post(`${base}/customers`, `{"evil":${deepArray(30)}}`);
+		const deep = await api.post(`${base}/customers`, `{"evil":${deepArray(5000)}}`);
 
-		expect(res.status).toBe(400);
-		expect(res.body.error.code).toBe("VALIDATION_ERROR");
-		expect(res.body.error.details).toEqual([
+		expect(nested.status).toBe(400);
+		expect(nested.body.error.details).toEqual([
 			{ field: "evil", message: "is not a field of this resource" },
 		]);
+		expect(deep.status).toBe(400);
+		expect(deep.body.error.code).toBe("VALIDATION_ERROR");
 		await expectAlive();
 		expect(await customerCount()).toBe(before);
 	});
@@ -196,5 +199,156 @@ describe("document uploads", () => {
 		]);
 		expect(await documentCount()).toBe(before);
 		expect(incoming()).toEqual([]);
+	});
+});
+
+describe("deeply nested JSON is a 400, never a 500", () => {
+	/** `levels` nested objects `{"a": …}` around 1, as JSON text. */
+	function deepObject(levels: number): string {
+		return '{"a":'.repeat(levels) + "1" + "}".repeat(levels);
+	}
+
+	function expectTooDeep(res: { status: number; body: any }, field = "body"): void {
+		expect(res.status).toBe(400);
+		expect(res.body.error.code).toBe("VALIDATION_ERROR");
+		expect(res.body.error.details).toEqual([
+			{ field, message: "nests arrays or objects more than 32 levels deep" },
+		]);
+	}
+
+	async function graphqlPost(text: string): Promise<{ status: number; body: any }> {
+		const res = await fetch(`${node.url}/graphql`, {
+			method: "POST",
+			headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+			body: text,
+		});
+
+		return { status: res.status, body: await res.json() };
+	}
+
+	test("metadata nested 5,000 deep is refused and nothing is stored; 20 deep is kept", async () => {
+		const before = await customerCount();
+
+		const deep = await api.post(
+			`${base}/customers`,
+			`{"name":"deep","segment":"smb","metadata":${deepObject(5000)}}`,
+		);
+		const fine = await api.post(
+			`${base}/customers`,
+			`{"name":"nested","segment":"smb","metadata":${deepObject(20)}}`,
+		);
+
+		expectTooDeep(deep);
+		expect(fine.status).toBe(201);
+		expect(await customerCount()).toBe(before + 1);
+		await expectAlive();
+	});
+
+	test("sign-in and invitation acceptance refuse a deep field without a credential", async () => {
+		const anonymous = client(node.url);
+
+		const signIn = await anonymous.post(
+			"/v1/auth/sessions",
+			`{"email":${deepArray(5000)},"password":"x"}`,
+		);
+		const accept = await anonymous.post(
+			"/v1/auth/invitations/accept",
+			`{"token":${deepArray(5000)},"password":"long enough password"}`,
+		);
+
+		expectTooDeep(signIn);
+		expectTooDeep(accept);
+	});
+
+	test("a GET with a deep JSON body is refused before the list runs", async () => {
+		// fetch sends no body with a GET; node:http does.
+		const body = `{"evil":${deepArray(8000)}}`;
+		const res = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+			const req = http.request(`${node.url}${base}/customers`, {
+				method: "GET",
+				headers: {
+					authorization: `Bearer ${key}`,
+					"content-type": "application/json",
+					"content-length": Buffer.byteLength(body),
+				},
+			});
+			req.on("response", (r) => {
+				let text = "";
+				r.on("data", (d) => (text += d));
+				r.on("end", () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(text) }));
+			});
+			req.on("error", reject);
+			req.end(body);
+		});
+
+		expectTooDeep(res);
+		await expectAlive();
+	});
+
+	test("an NDJSON import row nested too deep fails alone; the other rows are imported", async () => {
+		const rows = [
+			`{"sku":"DEEP-1","name":"deep","price":1,"evil":${deepArray(5000)}}`,
+			'{"sku":"FLAT-1","name":"flat","price":1}',
+		].join("\n");
+
+		const res = await api.request("POST", `${base}/products/bulk-import`, rows, {
+			"content-type": "application/x-ndjson",
+		});
+
+		expect(res.status).toBe(200);
+		expect(res.body.data).toMatchObject({ rows: 2, created: 1, failed: 1 });
+		expect(res.body.data.errors[0]).toMatchObject({
+			row: 1,
+			details: [
+				{ field: "row", message: "nests arrays or objects more than 32 levels deep" },
+			],
+		});
+	});
+
+	test("GraphQL variables nested too deep are a VALIDATION_ERROR, over POST and GET", async () => {
+		const mutation = "mutation($i: CustomerInput!) { createCustomer(input: $i) { id } }";
+		const input = `{"name":"deep gql","segment":"SMB","metadata":${deepObject(3000)}}`;
+		const before = await customerCount();
+
+		const post = await graphqlPost(
+			`{"query":${JSON.stringify(mutation)},"variables":{"i":${input}}}`,
+		);
+		const query = encodeURIComponent("query($ids: [ID!]) { customers { totalCount } }");
+		const variables = encodeURIComponent(`{"ids":${deepArray(100)}}`);
+		const get = await fetch(`${node.url}/graphql?query=${query}&variables=${variables}`, {
+			headers: { authorization: `Bearer ${key}`, "apollo-require-preflight": "1" },
+		});
+		const getBody = (await get.json()) as any;
+
+		expect(post.status).toBe(400);
+		expect(post.body.errors[0].extensions.code).toBe("VALIDATION_ERROR");
+		expect(getBody.errors[0].extensions).toMatchObject({
+			code: "VALIDATION_ERROR",
+			details: [{ field: "variables" }],
+		});
+		expect(await customerCount()).toBe(before);
+	});
+
+	test("socket messages nested too deep are refused: subscribe types, call params", async () => {
+		const socket = await socketOf(key);
+
+		const [subscribe] = (await rawEmit(
+			socket,
+			`["subscribe",{"types":[${deepArray(5000)}]}]`,
+			901,
+		)) as [SocketError];
+		const [get] = (await rawEmit(
+			socket,
+			`["call","customers.get",{"params":{"id":${deepArray(5000)}}}]`,
+			902,
+		)) as [SocketError];
+
+		for (const error of [subscribe, get]) {
+			expect(error.code).toBe("VALIDATION_ERROR");
+			expect(error.details).toEqual([
+				{ field: "payload", message: "nests arrays or objects more than 32 levels deep" },
+			]);
+		}
+		await expectAlive();
 	});
 });
