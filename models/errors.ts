@@ -135,6 +135,18 @@ export function preconditionFailed(current: string): ApiError {
 	);
 }
 
+/**
+ * No route decodes `Content-Encoding` (REST conventions in README): a compressed body is
+ * refused alike on JSON, import and upload routes rather than read as if it were plain.
+ */
+export function unsupportedEncoding(): ApiError {
+	return new ApiError(
+		"UNSUPPORTED_MEDIA_TYPE",
+		"Content-Encoding is not supported: send the body uncompressed",
+		{ details: [{ field: "Content-Encoding", message: "must be identity or absent" }] },
+	);
+}
+
 /* Mapping any error (Moleculer's, moleculer-web's, the body parser's) onto the catalogue. */
 
 interface RawError {
@@ -171,11 +183,9 @@ function transportError(err: RawError): ApiError | undefined {
 		case "entity.too.large":
 			return new ApiError("PAYLOAD_TOO_LARGE", "The request body is too large");
 		case "encoding.unsupported":
+			return unsupportedEncoding();
 		case "charset.unsupported":
-			return new ApiError(
-				"UNSUPPORTED_MEDIA_TYPE",
-				"The body's encoding or charset is not supported",
-			);
+			return new ApiError("UNSUPPORTED_MEDIA_TYPE", "The body's charset is not supported");
 		case "RATE_LIMIT_EXCEEDED":
 			return new ApiError("RATE_LIMITED", "Too many requests");
 		case "NOT_FOUND":

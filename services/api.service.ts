@@ -12,12 +12,12 @@ import ApiGateway from "moleculer-web";
 import serveStatic from "serve-static";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
-import { ApiError, notFound } from "../models/errors";
+import { ApiError, notFound, unsupportedEncoding } from "../models/errors";
 import { HttpDrainMixin } from "../mixins/http-drain.mixin";
 import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
 import { clientAddressOf } from "./api/client-address";
-import { refuseDeepBody } from "./api/body-depth";
+import { PARSER_OPTIONS, refuseDeepBody } from "./api/body-parsing";
 import { authenticate, credentialOf } from "./api/credentials";
 import { errorBody, toApiError } from "./api/errors";
 import {
@@ -103,6 +103,13 @@ function writeFallbackError(res: Res): void {
 	}
 }
 
+/** A body sent with a `Content-Encoding` other than identity (streamed routes check this). */
+function isEncoded(req: IncomingMessage): boolean {
+	const encoding = req.headers["content-encoding"];
+
+	return encoding !== undefined && encoding.trim().toLowerCase() !== "identity";
+}
+
 function isApiPath(req: Req): boolean {
 	return (req.originalUrl ?? req.url ?? "").startsWith("/v1/");
 }
@@ -124,7 +131,10 @@ function v1Route(kind: BodyKind) {
 		mappingPolicy: "restrict",
 		autoAliases: false,
 		mergeParams: false,
-		bodyParsers: kind === "raw" ? false : { json: { limit: jsonLimit(kind), strict: true } },
+		bodyParsers:
+			kind === "raw"
+				? false
+				: { json: { ...PARSER_OPTIONS, limit: jsonLimit(kind), strict: true } },
 		use: kind === "raw" ? [] : [refuseDeepBody],
 		aliases: aliases(kind),
 		// Client errors are the client's; they are logged at debug, never at error.
@@ -328,6 +338,7 @@ const ApiService: ServiceSchema = {
 		 * read; the action counts the rest (chunked bodies) and learns the media type here.
 		 */
 		rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit = 1024 * 1024): void {
+			if (isEncoded(req)) throw unsupportedEncoding();
 			const length = Number(req.headers["content-length"] ?? Number.NaN);
 			if (length > limit)
 				throw new ApiError("PAYLOAD_TOO_LARGE", `The body is larger than ${limit} bytes`);

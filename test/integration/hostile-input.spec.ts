@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import http from "node:http";
+import zlib from "node:zlib";
 import path from "node:path";
 import { client, type Client, type GatewayNode, organizationGateway } from "../helpers/gateway";
 import { connected, request, type Socket, type SocketError, socketTo } from "../helpers/sockets";
@@ -350,5 +351,87 @@ describe("deeply nested JSON is a 400, never a 500", () => {
 			]);
 		}
 		await expectAlive();
+	});
+});
+
+describe("Content-Encoding", () => {
+	const GZIP = { "content-encoding": "gzip" };
+
+	async function send(
+		urlPath: string,
+		body: Buffer | string,
+		headers: Record<string, string>,
+	): Promise<{ status: number; body: any }> {
+		const res = await fetch(`${node.url}${urlPath}`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${key}`, ...headers },
+			body,
+		});
+
+		return { status: res.status, body: await res.json() };
+	}
+
+	function expectUnsupported(res: { status: number; body: any }): void {
+		expect(res.status).toBe(415);
+		expect(res.body.error).toMatchObject({
+			code: "UNSUPPORTED_MEDIA_TYPE",
+			details: [{ field: "Content-Encoding", message: "must be identity or absent" }],
+		});
+	}
+
+	test("a compressed or falsely labelled JSON body is 415, and identity is accepted", async () => {
+		const json = { "content-type": "application/json" };
+		const before = await customerCount();
+
+		const gzipped = await send(
+			`${base}/customers`,
+			zlib.gzipSync(JSON.stringify({ name: "zipped", segment: "smb" })),
+			{ ...json, ...GZIP },
+		);
+		const garbage = await send(`${base}/customers/bulk`, "notgzip", { ...json, ...GZIP });
+		const identity = await send(`${base}/customers`, '{"name":"plain","segment":"smb"}', {
+			...json,
+			"content-encoding": "identity",
+		});
+
+		expectUnsupported(gzipped);
+		expectUnsupported(garbage);
+		expect(identity.status).toBe(201);
+		expect(await customerCount()).toBe(before + 1);
+	});
+
+	test("a compressed import or document upload is 415 and stores nothing, instead of storing the compressed bytes", async () => {
+		const documents = await api.get(`${base}/documents?limit=100`);
+		const csv = zlib.gzipSync("sku,name,price\nGZ-1,zipped,1\n");
+
+		const imported = await send(`${base}/products/bulk-import`, csv, {
+			"content-type": "text/csv",
+			...GZIP,
+		});
+		const uploaded = await send(`${base}/documents?name=a.txt`, zlib.gzipSync("hello"), {
+			"content-type": "text/plain",
+			...GZIP,
+		});
+
+		expectUnsupported(imported);
+		expectUnsupported(uploaded);
+		const products = await api.get(`${base}/products?sku=GZ-1`);
+		expect(products.body.data).toEqual([]);
+		const after = await api.get(`${base}/documents?limit=100`);
+		expect(after.body.data.length).toBe(documents.body.data.length);
+	});
+
+	test("a compressed GraphQL request is 415 in the GraphQL error shape", async () => {
+		const res = await send(
+			"/graphql",
+			zlib.gzipSync('{"query":"{ customers { totalCount } }"}'),
+			{
+				"content-type": "application/json",
+				...GZIP,
+			},
+		);
+
+		expect(res.status).toBe(415);
+		expect(res.body.errors[0].extensions.code).toBe("UNSUPPORTED_MEDIA_TYPE");
 	});
 });
