@@ -145,13 +145,23 @@ export function checkCost(
 	variables: Record<string, unknown> | undefined,
 	operationName?: string | null,
 ): number {
-	const cost = getComplexity({
-		schema,
-		query: document,
-		variables: variables ?? {},
-		operationName: operationName ?? undefined,
-		estimators: [connectionEstimator],
-	});
+	let cost: number;
+	try {
+		cost = getComplexity({
+			schema,
+			query: document,
+			variables: variables ?? {},
+			operationName: operationName ?? undefined,
+			estimators: [connectionEstimator],
+		});
+	} catch (err) {
+		// It coerces the variables first, as execution would: a value that does not fit its
+		// declared type is the client's mistake (as graphql-js reports it), not a fault of ours.
+		if (!(err instanceof GraphQLError)) throw err;
+		throw new ApiError("VALIDATION_ERROR", "A variable does not match its declared type", {
+			details: [{ field: "variables", message: err.message }],
+		});
+	}
 	if (cost > MAX_COST) {
 		throw new ApiError("VALIDATION_ERROR", `The operation costs ${cost}; at most ${MAX_COST}`, {
 			details: [{ field: "query", message: `costs more than ${MAX_COST}`, value: cost }],

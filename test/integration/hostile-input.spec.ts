@@ -8,6 +8,7 @@ import http from "node:http";
 import zlib from "node:zlib";
 import path from "node:path";
 import { client, type Client, type GatewayNode, organizationGateway } from "../helpers/gateway";
+import { graphqlClient } from "../helpers/graphql";
 import { connected, request, type Socket, type SocketError, socketTo } from "../helpers/sockets";
 
 let node: GatewayNode;
@@ -433,5 +434,22 @@ describe("Content-Encoding", () => {
 
 		expect(res.status).toBe(415);
 		expect(res.body.errors[0].extensions.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+	});
+});
+
+describe("GraphQL variables of the wrong type", () => {
+	test("an object where an ID variable is expected is a VALIDATION_ERROR naming the variable, not an internal error", async () => {
+		const gql = graphqlClient(node.url, key);
+
+		const res = await gql("query($id: ID!) { customer(id: $id) { id } }", {
+			id: { $ne: 1 },
+		});
+
+		expect(res.status).toBe(400);
+		const [error] = res.body.errors;
+		expect(error.extensions.code).toBe("VALIDATION_ERROR");
+		expect(error.extensions.details[0]).toMatchObject({ field: "variables" });
+		expect(error.extensions.details[0].message).toMatch(/\$id/);
+		expect(error.extensions.stacktrace).toBeUndefined();
 	});
 });
