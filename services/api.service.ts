@@ -12,7 +12,7 @@ import ApiGateway from "moleculer-web";
 import serveStatic from "serve-static";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
-import { ApiError, notFound, unsupportedEncoding } from "../models/errors";
+import { ApiError, notFound, unsupportedEncoding, validationError } from "../models/errors";
 import { HttpDrainMixin } from "../mixins/http-drain.mixin";
 import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
@@ -81,6 +81,21 @@ function isJson(req: IncomingMessage): boolean {
 	const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
 
 	return type === "application/json" || type.endsWith("+json");
+}
+
+/**
+ * qs drops a `__proto__` query key (also `__proto__[x]`) however it is configured, so the list
+ * parser never sees it to refuse it as an unknown parameter: it is refused here.
+ */
+function refuseProtoQueryKey(req: Req): void {
+	const query = (req.originalUrl ?? req.url ?? "").split("?")[1];
+	if (!query?.includes("__proto__")) return;
+	for (const key of new URLSearchParams(query).keys()) {
+		if (key.split("[")[0] === "__proto__")
+			throw validationError([
+				{ field: "__proto__", message: "is not a parameter of this route" },
+			]);
+	}
 }
 
 /** The last-resort error answer, built without anything of the failed request. */
@@ -216,6 +231,9 @@ const ApiService: ServiceSchema = {
 			},
 		],
 		assets: { folder: "public", options: { index: "index.html", dotfiles: "ignore" } },
+		// Query objects without a prototype: qs then keeps `?constructor=` or `?toString=` as
+		// parameters (refused as unknown) instead of dropping them as prototype members.
+		qsOptions: { plainObjects: true },
 		rootCallOptions(
 			options: Record<string, unknown>,
 			req: IncomingMessage,
@@ -292,6 +310,7 @@ const ApiService: ServiceSchema = {
 			) {
 				throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
 			}
+			refuseProtoQueryKey(req);
 			const cost = costOf(route, req.$params.query);
 			const scope = req.$action?.scope;
 			if (scope === false) return limitRequest(req, res, undefined, cost);

@@ -40,12 +40,21 @@ export async function readUpload(
 	}
 
 	return new Promise((resolve, reject) => {
-		const fields: Record<string, string> = {};
+		// No prototype: a field named `__proto__` is then a field (refused as unknown), not dropped.
+		const fields: Record<string, string> = Object.create(null);
 		let parts: Promise<Omit<Upload, "fields">> | undefined;
-		// A refused upload keeps nothing: a file received meanwhile is deleted once it is in.
+		// A refused upload keeps nothing: a file being received is deleted once it is in, before
+		// the refusal is answered (its stream ends or fails with the body, so it settles).
+		// Settled once: a failure after the upload was handed on must not delete its file.
+		let settled = false;
 		const fail = (err: unknown): void => {
-			reject(err);
-			parts?.then((part) => store.discard(part.file)).catch(() => undefined);
+			if (settled) return;
+			settled = true;
+			if (!parts) return reject(err);
+			parts
+				.then((part) => store.discard(part.file))
+				.catch(() => undefined)
+				.finally(() => reject(err));
 		};
 		let parser: busboy.Busboy;
 		try {
@@ -83,11 +92,16 @@ export async function readUpload(
 		);
 		parser.on("error", () => fail(malformed()));
 		parser.on("close", () => {
+			if (settled) return;
 			if (!parts)
 				return fail(
 					validationError([{ field: "file", message: "is required (one file part)" }]),
 				);
-			parts.then((upload) => resolve({ ...upload, fields }), fail);
+			parts.then((upload) => {
+				if (settled) return;
+				settled = true;
+				resolve({ ...upload, fields });
+			}, fail);
 		});
 		body.pipe(parser);
 	});

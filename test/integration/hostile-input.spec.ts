@@ -453,3 +453,74 @@ describe("GraphQL variables of the wrong type", () => {
 		expect(error.extensions.stacktrace).toBeUndefined();
 	});
 });
+
+describe("names of Object.prototype members are unknown names", () => {
+	const MEMBERS = ["constructor", "__proto__", "toString"];
+
+	test.each(MEMBERS)("?%s=1 is refused as an unknown parameter", async (name) => {
+		const res = await api.get(`${base}/customers?${name}=1`);
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details).toHaveLength(1);
+		expect(res.body.error.details[0]).toMatchObject({
+			field: name,
+			message: expect.stringMatching(/^is not a parameter of this (list|route)$/),
+		});
+	});
+
+	test.each(MEMBERS)("fields=%s and include of it are refused", async (name) => {
+		const fields = await api.get(`${base}/customers?fields=${name}`);
+		const include = await api.get(`${base}/customers?include=${name}`);
+
+		expect(fields.status).toBe(400);
+		expect(fields.body.error.details[0]).toMatchObject({ field: "fields" });
+		expect(include.status).toBe(400);
+		expect(include.body.error.details[0]).toMatchObject({ field: "include" });
+	});
+
+	test("sort=constructor:asc is refused", async () => {
+		const res = await api.get(`${base}/customers?sort=constructor:asc`);
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details[0]).toMatchObject({ field: "sort" });
+	});
+
+	test("import columns and NDJSON keys named constructor or __proto__ fail their row as unknown fields", async () => {
+		const csv = "sku,name,price,constructor\nPROTO-1,x,1,b\n";
+		const ndjson = '{"sku":"PROTO-2","name":"x","price":1,"__proto__":{"polluted":true}}';
+
+		const fromCsv = await api.request("POST", `${base}/products/bulk-import`, csv, {
+			"content-type": "text/csv",
+		});
+		const fromNdjson = await api.request("POST", `${base}/products/bulk-import`, ndjson, {
+			"content-type": "application/x-ndjson",
+		});
+
+		expect(fromCsv.body.data).toMatchObject({ created: 0, failed: 1 });
+		expect(fromCsv.body.data.errors[0].details).toEqual([
+			{ field: "constructor", message: "is not a field of this resource", value: "b" },
+		]);
+		expect(fromNdjson.body.data).toMatchObject({ created: 0, failed: 1 });
+		expect(fromNdjson.body.data.errors[0].details).toEqual([
+			{ field: "__proto__", message: "is not a field of this resource" },
+		]);
+		const products = await api.get(`${base}/products?sku_in=PROTO-1,PROTO-2`);
+		expect(products.body.data).toEqual([]);
+	});
+
+	test("a multipart form field named __proto__ is refused as an unknown upload field", async () => {
+		const body =
+			'--zzz\r\nContent-Disposition: form-data; name="__proto__"\r\n\r\nx\r\n' +
+			'--zzz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n' +
+			"Content-Type: text/plain\r\n\r\nhello\r\n--zzz--\r\n";
+
+		const res = await api.request("POST", `${base}/documents`, body, {
+			"content-type": "multipart/form-data; boundary=zzz",
+		});
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details).toEqual([
+			{ field: "__proto__", message: "is not a field of an upload" },
+		]);
+	});
+});
