@@ -30,6 +30,7 @@ import { connectionClosed, connectionOpened, rateLimitRejected } from "../../mix
 import { config } from "../../models/config";
 import type { Auth } from "../../models/context";
 import { type ApiError, forbidden, toApiError } from "../../models/errors";
+import { checkJsonDepth } from "../../models/json-depth";
 import { hasScope } from "../../models/identity";
 import { clientAddressOf } from "./client-address";
 import { authenticate } from "./credentials";
@@ -148,6 +149,7 @@ async function prepare(
 	const invalid = validate(schema, document, rules);
 	if (invalid.length) return invalid;
 	try {
+		checkJsonDepth(payload.variables, "variables");
 		checkCost(schema, document, payload.variables ?? undefined, payload.operationName);
 		const refused = refusedScopes(host, document, auth, payload.operationName ?? undefined);
 		if (refused.length) throw forbidden(`This credential lacks the ${refused[0]} scope`);

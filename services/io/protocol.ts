@@ -103,7 +103,14 @@ export function completeCallParams(given: unknown, organizationId: string): Rest
 		(given.query !== undefined && !isObject(given.query))
 	)
 		throw validationError([{ field: "params", message: "must be {params?, query?, body?}" }]);
-	const path = (given.params ?? {}) as Record<string, string>;
+	const path = (given.params ?? {}) as Record<string, unknown>;
+	// A REST path segment is always a string; an object here would reach the store as a query
+	// operator (`{"id": {"$ne": null}}`).
+	const notText = Object.keys(path).filter((name) => typeof path[name] !== "string");
+	if (notText.length)
+		throw validationError(
+			notText.map((name) => ({ field: `params.${name}`, message: "must be a string" })),
+		);
 	if (path.org_id !== undefined && path.org_id !== organizationId) throw notFound("resource");
 	given.params = { ...path, org_id: organizationId };
 	if (given.query) given.query = Object.fromEntries(Object.entries(given.query).map(queryValue));

@@ -8,7 +8,7 @@ import http from "node:http";
 import zlib from "node:zlib";
 import path from "node:path";
 import { client, type Client, type GatewayNode, organizationGateway } from "../helpers/gateway";
-import { graphqlClient } from "../helpers/graphql";
+import { graphqlClient, wsClient } from "../helpers/graphql";
 import { connected, request, type Socket, type SocketError, socketTo } from "../helpers/sockets";
 
 let node: GatewayNode;
@@ -152,6 +152,27 @@ describe("validation errors never echo a client value unbounded", () => {
 		expect(error.code).toBe("VALIDATION_ERROR");
 		expect(JSON.stringify(error).length).toBeLessThan(2000);
 		await expectAlive();
+		expect(await customerCount()).toBe(before);
+	});
+});
+
+describe("socket.io call path parameters", () => {
+	test("an object as a path parameter is refused, not used as a store operator", async () => {
+		const socket = await socketOf(key);
+		const before = await customerCount();
+		const params = { params: { id: { $ne: null } } };
+
+		const refusals = await Promise.all(
+			["customers.get", "customers.remove"].map((action) =>
+				request(socket, "call", action, params).catch((e: SocketError) => e),
+			),
+		);
+
+		for (const error of refusals as SocketError[])
+			expect(error).toMatchObject({
+				code: "VALIDATION_ERROR",
+				details: [{ field: "params.id", message: "must be a string" }],
+			});
 		expect(await customerCount()).toBe(before);
 	});
 });
@@ -308,7 +329,7 @@ describe("deeply nested JSON is a 400, never a 500", () => {
 	});
 
 	test("GraphQL variables nested too deep are a VALIDATION_ERROR, over POST and GET", async () => {
-		const mutation = "mutation($i: CustomerInput!) { createCustomer(input: $i) { id } }";
+		const mutation = "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }";
 		const input = `{"name":"deep gql","segment":"SMB","metadata":${deepObject(3000)}}`;
 		const before = await customerCount();
 
@@ -323,8 +344,38 @@ describe("deeply nested JSON is a 400, never a 500", () => {
 		const getBody = (await get.json()) as any;
 
 		expect(post.status).toBe(400);
-		expect(post.body.errors[0].extensions.code).toBe("VALIDATION_ERROR");
+		expect(post.body.errors[0].extensions).toMatchObject({
+			code: "VALIDATION_ERROR",
+			details: [{ field: "body", message: expect.stringMatching(/32 levels/) }],
+		});
 		expect(getBody.errors[0].extensions).toMatchObject({
+			code: "VALIDATION_ERROR",
+			details: [{ field: "variables" }],
+		});
+		expect(await customerCount()).toBe(before);
+	});
+
+	test("graphql-ws variables nested too deep are a VALIDATION_ERROR and nothing is created", async () => {
+		const ws = wsClient(node.url, key);
+		const before = await customerCount();
+		const metadata = JSON.parse(deepObject(100)) as unknown;
+
+		const errors = await new Promise<any[]>((resolve, reject) => {
+			ws.subscribe(
+				{
+					query: "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }",
+					variables: { i: { name: "deep ws", segment: "SMB", metadata } },
+				},
+				{
+					next: () => reject(new Error("it ran")),
+					error: (e) => resolve(e as any[]),
+					complete: () => reject(new Error("it completed")),
+				},
+			);
+		});
+		await ws.dispose();
+
+		expect(errors[0].extensions).toMatchObject({
 			code: "VALIDATION_ERROR",
 			details: [{ field: "variables" }],
 		});
