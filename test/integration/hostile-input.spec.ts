@@ -559,6 +559,21 @@ describe("names of Object.prototype members are unknown names", () => {
 		expect(products.body.data).toEqual([]);
 	});
 
+	test("a CSV import with a __proto__ column is refused whole, naming the column", async () => {
+		const csv = "sku,name,price,__proto__\nPROTO-3,x,1,a\n";
+
+		const res = await api.request("POST", `${base}/products/bulk-import`, csv, {
+			"content-type": "text/csv",
+		});
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details).toEqual([
+			{ field: "__proto__", message: "is not a column of this import" },
+		]);
+		const products = await api.get(`${base}/products?sku=PROTO-3`);
+		expect(products.body.data).toEqual([]);
+	});
+
 	test("a multipart form field named __proto__ is refused as an unknown upload field", async () => {
 		const body =
 			'--zzz\r\nContent-Disposition: form-data; name="__proto__"\r\n\r\nx\r\n' +
