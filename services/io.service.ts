@@ -33,6 +33,7 @@ import {
 	handshakeError,
 	newRequestId,
 	scopeOf,
+	type SocketError,
 	socketErrorOf,
 } from "./io/protocol";
 import { replayTo } from "./io/resume";
@@ -285,8 +286,15 @@ const IoService: ServiceSchema = {
 		socketSaveMeta(): void {},
 		socketJoinRooms(): void {},
 		socketLeaveRoom(): void {},
+		// moleculer-io calls this inside its own catch: a throw here would be an unhandled rejection.
 		socketOnError(err: unknown, respond: (error: unknown) => void): void {
-			respond(socketErrorOf(err));
+			let error: SocketError;
+			try {
+				error = socketErrorOf(err);
+			} catch {
+				error = { code: "INTERNAL_ERROR", message: "An internal error occurred" };
+			}
+			respond(error);
 		},
 	},
 
