@@ -12,14 +12,19 @@ import ApiGateway from "moleculer-web";
 import serveStatic from "serve-static";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
-import { ApiError, notFound, unsupportedEncoding, validationError } from "../models/errors";
+import { ApiError, notFound, unsupportedEncoding } from "../models/errors";
 import { HttpDrainMixin } from "../mixins/http-drain.mixin";
 import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
 import { clientAddressOf } from "./api/client-address";
-import { PARSER_OPTIONS, refuseDeepBody } from "./api/body-parsing";
+import {
+	isEncoded,
+	PARSER_OPTIONS,
+	refuseDeepBody,
+	refuseProtoQueryKey,
+} from "./api/request-checks";
 import { authenticate, credentialOf } from "./api/credentials";
-import { errorBody, toApiError } from "./api/errors";
+import { errorBody, toApiError, writeFallbackError } from "./api/errors";
 import {
 	claimFromRequest,
 	type IdempotentHttpRequest,
@@ -81,48 +86,6 @@ function isJson(req: IncomingMessage): boolean {
 	const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
 
 	return type === "application/json" || type.endsWith("+json");
-}
-
-/**
- * qs drops a `__proto__` query key (also `__proto__[x]`) however it is configured, so the list
- * parser never sees it to refuse it as an unknown parameter: it is refused here.
- */
-function refuseProtoQueryKey(req: Req): void {
-	const query = (req.originalUrl ?? req.url ?? "").split("?")[1];
-	if (!query?.includes("__proto__")) return;
-	for (const key of new URLSearchParams(query).keys()) {
-		if (key.split("[")[0] === "__proto__")
-			throw validationError([
-				{ field: "__proto__", message: "is not a parameter of this route" },
-			]);
-	}
-}
-
-/** The last-resort error answer, built without anything of the failed request. */
-function writeFallbackError(res: Res): void {
-	try {
-		if (res.headersSent) {
-			res.end();
-
-			return;
-		}
-		const body = JSON.stringify({
-			success: false,
-			error: { code: "INTERNAL_ERROR", message: "An internal error occurred", details: [] },
-			meta: { timestamp: new Date().toISOString(), version: API_VERSION, request_id: null },
-		});
-		res.writeHead(500, { "Content-Type": "application/json; charset=utf-8" });
-		res.end(body);
-	} catch {
-		res.destroy();
-	}
-}
-
-/** A body sent with a `Content-Encoding` other than identity (streamed routes check this). */
-function isEncoded(req: IncomingMessage): boolean {
-	const encoding = req.headers["content-encoding"];
-
-	return encoding !== undefined && encoding.trim().toLowerCase() !== "identity";
 }
 
 function isApiPath(req: Req): boolean {
@@ -310,7 +273,7 @@ const ApiService: ServiceSchema = {
 			) {
 				throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
 			}
-			refuseProtoQueryKey(req);
+			refuseProtoQueryKey(req.originalUrl ?? req.url ?? "");
 			const cost = costOf(route, req.$params.query);
 			const scope = req.$action?.scope;
 			if (scope === false) return limitRequest(req, res, undefined, cost);
@@ -425,7 +388,7 @@ const ApiService: ServiceSchema = {
 				this.logger.error(
 					`Error response of ${req.method} request ${requestIdOf(req)} failed: ${(failure as Error)?.name}`,
 				);
-				writeFallbackError(res);
+				writeFallbackError(res, API_VERSION);
 			}
 		},
 

@@ -28,7 +28,7 @@ import {
 	type ServiceInfo,
 	SHARED_TYPE_DEFS,
 } from "./graphql-schema";
-import { PARSER_OPTIONS, refuseDeepBody } from "./body-parsing";
+import { PARSER_OPTIONS, refuseDeepBody } from "./request-checks";
 import { checkTransport, plugins, type Req } from "./graphql-http";
 import { attachGraphqlWs, GRAPHQL_PATH } from "./graphql-ws";
 import { SALES_METRICS_EVENT } from "../analytics/sales-metrics";

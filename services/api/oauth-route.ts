@@ -13,7 +13,7 @@ import { isOAuthError, OAuthError, type OAuthErrorCode } from "../../models/oaut
 import type { OAuthParams } from "../oauth.service";
 import { csrfOf, type OAuthReply } from "../auth/oauth-replies";
 import { API_KEY_PREFIX, credentialOf } from "./credentials";
-import { PARSER_OPTIONS } from "./body-parsing";
+import { PARSER_OPTIONS } from "./request-checks";
 import { OAUTH_BASES, type OAuthBase, oauthAliases } from "./oauth-endpoints";
 import { pageHeaders, renderAuthorizePage } from "./oauth-page";
 

@@ -529,6 +529,13 @@ describe("names of Object.prototype members are unknown names", () => {
 		expect(include.body.error.details[0]).toMatchObject({ field: "include" });
 	});
 
+	test("a percent-encoded __proto__ query key is refused too", async () => {
+		const res = await api.get(`${base}/customers?%5F%5Fproto%5F%5F=1`);
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details[0]).toMatchObject({ field: "__proto__" });
+	});
+
 	test("sort=constructor:asc is refused", async () => {
 		const res = await api.get(`${base}/customers?sort=constructor:asc`);
 
