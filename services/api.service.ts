@@ -92,6 +92,9 @@ function isApiPath(req: Req): boolean {
 	return (req.originalUrl ?? req.url ?? "").startsWith("/v1/");
 }
 
+/** What the guard lets through as JSON (`isJson`) is what the parser reads: `+json` types too. */
+const JSON_TYPES = ["application/json", "application/*+json"];
+
 /** The largest body of each kind of `/v1` route (contract: 1 MB; bulk and import 50 MB). */
 function jsonLimit(kind: BodyKind): number {
 	return kind === "large" ? config().maxBulkBodyBytes : config().maxBodyBytes;
@@ -112,7 +115,14 @@ function v1Route(kind: BodyKind) {
 		bodyParsers:
 			kind === "raw"
 				? false
-				: { json: { ...PARSER_OPTIONS, limit: jsonLimit(kind), strict: true } },
+				: {
+						json: {
+							...PARSER_OPTIONS,
+							type: JSON_TYPES,
+							limit: jsonLimit(kind),
+							strict: true,
+						},
+					},
 		use: kind === "raw" ? [] : [refuseDeepBody],
 		aliases: aliases(kind),
 		// Client errors are the client's; they are logged at debug, never at error.

@@ -31,7 +31,7 @@ describe("socket.io call path parameters", () => {
 	});
 });
 
-describe("Content-Encoding", () => {
+describe("Content-Encoding and +json media types", () => {
 	const GZIP = { "content-encoding": "gzip" };
 
 	async function send(
@@ -82,6 +82,15 @@ describe("Content-Encoding", () => {
 		expectUnsupported(garbage);
 		expect(identity.status).toBe(201);
 		expect(await target.customerCount()).toBe(before + 1);
+	});
+
+	test("a +json media type is read as JSON, not passed through unparsed", async () => {
+		const res = await send(`${target.base}/customers`, '{"name":"vnd","segment":"smb"}', {
+			"content-type": "application/vnd.api+json",
+		});
+
+		expect(res.status).toBe(201);
+		expect(res.body.data).toMatchObject({ name: "vnd", segment: "smb" });
 	});
 
 	test("a compressed import or document upload is 415 and stores nothing, instead of storing the compressed bytes", async () => {
