@@ -35,7 +35,7 @@ import { hasScope } from "../../models/identity";
 import { clientAddressOf } from "./client-address";
 import { authenticate } from "./credentials";
 import { formatGraphqlError } from "./graphql-errors";
-import { checkCost, LIMIT_RULES, quotaUnits } from "./graphql-limits";
+import { checkCost, checkDocumentNesting, LIMIT_RULES, quotaUnits } from "./graphql-limits";
 import { consume, consumeAddress, rateLimitedError } from "./rate-limit";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -140,9 +140,10 @@ async function prepare(
 	const schema = await host.schema();
 	let document: DocumentNode;
 	try {
+		checkDocumentNesting(payload.query);
 		document = parse(payload.query);
 	} catch (err) {
-		return [err as GraphQLError];
+		return err instanceof GraphQLError ? [err] : asGraphqlErrors(err);
 	}
 	const rules = [...specifiedRules, ...LIMIT_RULES];
 	if (config().nodeEnv === "production") rules.push(NoSchemaIntrospectionCustomRule);

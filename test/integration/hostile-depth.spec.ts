@@ -166,6 +166,33 @@ describe("deeply nested JSON is a 400, never a 500", () => {
 		expect(await target.customerCount()).toBe(before);
 	});
 
+	test("a GraphQL document whose input literal nests 3,000 deep is refused naming the query, over HTTP and graphql-ws", async () => {
+		const literal = "{a:".repeat(3000) + "1" + "}".repeat(3000);
+		const query = `mutation { createCustomer(input: {name: "lit", segment: SMB, metadata: ${literal}}) { id } }`;
+		const before = await target.customerCount();
+		const ws = wsClient(target.node.url, target.key);
+
+		const overHttp = await graphqlPost(JSON.stringify({ query }));
+		const overWs = await new Promise<Answer["body"][]>((resolve, reject) => {
+			ws.subscribe(
+				{ query },
+				{
+					next: () => reject(new Error("it ran")),
+					error: (e) => resolve(e as Answer["body"][]),
+					complete: () => reject(new Error("it completed")),
+				},
+			);
+		});
+		await ws.dispose();
+
+		for (const error of [overHttp.body.errors[0], overWs[0]])
+			expect(error.extensions).toMatchObject({
+				code: "VALIDATION_ERROR",
+				details: [{ field: "query", message: "nests brackets more than 64 deep" }],
+			});
+		expect(await target.customerCount()).toBe(before);
+	});
+
 	test("socket messages nested too deep are refused: subscribe types, call params", async () => {
 		const socket = await target.socket();
 
