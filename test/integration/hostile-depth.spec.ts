@@ -193,6 +193,16 @@ describe("deeply nested JSON is a 400, never a 500", () => {
 		expect(await target.customerCount()).toBe(before);
 	});
 
+	test("brackets inside GraphQL strings and comments do not count as nesting", async () => {
+		const brackets = "{[(".repeat(30);
+		const query = `# ${brackets}\n{ customers(filter: { q: "${brackets}" }) { totalCount } }`;
+
+		const res = await graphqlPost(JSON.stringify({ query }));
+
+		expect(res.body.errors).toBeUndefined();
+		expect(res.body.data.customers.totalCount).toBe(0);
+	});
+
 	test("socket messages nested too deep are refused: subscribe types, call params", async () => {
 		const socket = await target.socket();
 
