@@ -27,11 +27,11 @@ import { untilAnnounced, withinAnnouncement } from "./io/announce";
 import { countConnection } from "./io/metrics";
 import {
 	authenticateOn,
-	refusedMessage,
 	CALLABLE_ACTIONS,
 	completeCallParams,
 	handshakeError,
 	newRequestId,
+	refusedMessage,
 	scopeOf,
 	type SocketError,
 	socketErrorOf,
