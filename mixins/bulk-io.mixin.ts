@@ -8,8 +8,9 @@ import { Readable } from "node:stream";
 import { stringify } from "csv-stringify";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Meta, RestContext } from "../models/context";
-import { type EntityDefinition, SYSTEM_FIELDS } from "../models/entity";
+import { type EntityDefinition, ownEntry, SYSTEM_FIELDS } from "../models/entity";
 import { type ErrorDetail, toApiError, validationError } from "../models/errors";
+import { checkJsonDepth } from "../models/json-depth";
 import type { StoredDoc } from "./db.mixin";
 import { formatOf, readRows } from "./bulk-io/rows";
 import { actionBody } from "./resource/action-body";
@@ -56,14 +57,18 @@ const exportQuery = actionBody<{ format?: "csv" | "ndjson" }>({
 function typedRow(entity: EntityDefinition, raw: Record<string, unknown>, text: boolean): Body {
 	const body: Body = {};
 	for (const [name, value] of Object.entries(raw)) {
-		const field = entity.fields[name];
-		if (name in SYSTEM_FIELDS || field?.readOnly) continue;
-		if (!text || typeof value !== "string") {
-			body[name] = value;
-			continue;
-		}
-		if (value.trim() === "") continue;
-		body[name] = cellValue(field?.type, value);
+		const field = ownEntry(entity.fields, name);
+		if (Object.hasOwn(SYSTEM_FIELDS, name) || field?.readOnly) continue;
+		if (text && typeof value === "string" && value.trim() === "") continue;
+		const typed = text && typeof value === "string" ? cellValue(field?.type, value) : value;
+		// Defined, not assigned: a `__proto__` key stays a key (refused as unknown) instead of
+		// replacing the row's prototype.
+		Object.defineProperty(body, name, {
+			value: typed,
+			enumerable: true,
+			writable: true,
+			configurable: true,
+		});
 	}
 
 	return body;
@@ -133,6 +138,8 @@ export function bulkIoMixin(options: BulkIoOptions): Partial<ServiceSchema> {
 							if (row.error)
 								throw validationError([{ field: "row", message: row.error }]);
 							const typed = typedRow(entity, row.value ?? {}, format === "csv");
+							// After typing: a CSV cell of an object field is JSON too.
+							checkJsonDepth(typed, "row");
 							const outcome: Outcome = await this.upsertRow(ctx, typed);
 							result[outcome]++;
 						} catch (err) {

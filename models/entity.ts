@@ -166,6 +166,17 @@ export function allFields(entity: EntityDefinition): Fields {
 	return { ...SYSTEM_FIELDS, ...entity.fields };
 }
 
+/**
+ * The entry `name` of a table of fields or relations, only when the table has it itself: a
+ * client's `constructor`, `toString` or `__proto__` names an inherited member, never a field.
+ */
+export function ownEntry<T>(
+	table: Readonly<Record<string, T>> | undefined,
+	name: string,
+): T | undefined {
+	return table !== undefined && Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 /** Fields a client may send: on create, all but read-only; on update, also not immutable. */
 export function writableFields(entity: EntityDefinition, mode: "create" | "update"): string[] {
 	return Object.entries(entity.fields)

@@ -45,13 +45,43 @@ export interface ApiErrorData {
 	headers?: Record<string, string>;
 }
 
+/** How much of a client's value, field name or message a detail repeats back. */
+const MAX_ECHOED_CHARS = { value: 100, field: 200, message: 300 } as const;
+
+function cut(text: string, max: number): string {
+	return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+/**
+ * A detail as the client gets it back. Details often name the client's own input, which may be
+ * megabytes long or nested thousands deep: strings are cut short, and a non-scalar value is
+ * left out (the field and the rule say what is wrong), so an error body stays small and
+ * serialising it cannot fail.
+ */
+function boundedDetail(detail: ErrorDetail): ErrorDetail {
+	const field =
+		typeof detail.field === "string" ? cut(detail.field, MAX_ECHOED_CHARS.field) : "body";
+	const message =
+		typeof detail.message === "string"
+			? cut(detail.message, MAX_ECHOED_CHARS.message)
+			: "is invalid";
+	const { value } = detail;
+	if (typeof value === "string")
+		return { field, message, value: cut(value, MAX_ECHOED_CHARS.value) };
+	if (value === null || typeof value === "number" || typeof value === "boolean")
+		return { field, message, value };
+
+	return { field, message };
+}
+
 /** An error meant for the client: its `type` is the catalogue code, its `code` the HTTP status. */
 export class ApiError extends Errors.MoleculerError {
 	declare type: ErrorCode;
 	declare data: ApiErrorData;
 
 	constructor(type: ErrorCode, message: string, data: ApiErrorData = {}) {
-		super(message, ERROR_CODES[type], type, data);
+		const details = Array.isArray(data.details) ? data.details.map(boundedDetail) : undefined;
+		super(message, ERROR_CODES[type], type, details ? { ...data, details } : data);
 		this.name = "ApiError";
 		this.retryable = type === "SERVICE_UNAVAILABLE";
 	}
@@ -105,6 +135,18 @@ export function preconditionFailed(current: string): ApiError {
 	);
 }
 
+/**
+ * No route decodes `Content-Encoding` (REST conventions in README): a compressed body is
+ * refused alike on JSON, import and upload routes rather than read as if it were plain.
+ */
+export function unsupportedEncoding(): ApiError {
+	return new ApiError(
+		"UNSUPPORTED_MEDIA_TYPE",
+		"Content-Encoding is not supported: send the body uncompressed",
+		{ details: [{ field: "Content-Encoding", message: "must be identity or absent" }] },
+	);
+}
+
 /* Mapping any error (Moleculer's, moleculer-web's, the body parser's) onto the catalogue. */
 
 interface RawError {
@@ -141,11 +183,9 @@ function transportError(err: RawError): ApiError | undefined {
 		case "entity.too.large":
 			return new ApiError("PAYLOAD_TOO_LARGE", "The request body is too large");
 		case "encoding.unsupported":
+			return unsupportedEncoding();
 		case "charset.unsupported":
-			return new ApiError(
-				"UNSUPPORTED_MEDIA_TYPE",
-				"The body's encoding or charset is not supported",
-			);
+			return new ApiError("UNSUPPORTED_MEDIA_TYPE", "The body's charset is not supported");
 		case "RATE_LIMIT_EXCEEDED":
 			return new ApiError("RATE_LIMITED", "Too many requests");
 		case "NOT_FOUND":

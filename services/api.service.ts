@@ -10,13 +10,19 @@ import type { Context, ServiceMethods, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { config } from "../models/config";
 import type { Auth, Meta, RestParams } from "../models/context";
-import { ApiError, notFound } from "../models/errors";
+import { ApiError, notFound, unsupportedEncoding } from "../models/errors";
 import { HttpDrainMixin } from "../mixins/http-drain.mixin";
 import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
 import { clientAddressOf } from "./api/client-address";
+import {
+	isEncoded,
+	PARSER_OPTIONS,
+	refuseDeepBody,
+	refuseProtoQueryKey,
+} from "./api/request-checks";
 import { authenticate, credentialOf } from "./api/credentials";
-import { errorBody, toApiError } from "./api/errors";
+import { errorBody, toApiError, writeFallbackError } from "./api/errors";
 import {
 	claimFromRequest,
 	type IdempotentHttpRequest,
@@ -85,6 +91,9 @@ function isApiPath(req: Req): boolean {
 	return (req.originalUrl ?? req.url ?? "").startsWith("/v1/");
 }
 
+/** What the guard lets through as JSON (`isJson`) is what the parser reads: `+json` types too. */
+const JSON_TYPES = ["application/json", "application/*+json"];
+
 /** The largest body of each kind of `/v1` route (contract: 1 MB; bulk and import 50 MB). */
 function jsonLimit(kind: BodyKind): number {
 	return kind === "large" ? config().maxBulkBodyBytes : config().maxBodyBytes;
@@ -102,7 +111,18 @@ function v1Route(kind: BodyKind) {
 		mappingPolicy: "restrict",
 		autoAliases: false,
 		mergeParams: false,
-		bodyParsers: kind === "raw" ? false : { json: { limit: jsonLimit(kind), strict: true } },
+		bodyParsers:
+			kind === "raw"
+				? false
+				: {
+						json: {
+							...PARSER_OPTIONS,
+							type: JSON_TYPES,
+							limit: jsonLimit(kind),
+							strict: true,
+						},
+					},
+		use: kind === "raw" ? [] : [refuseDeepBody],
 		aliases: aliases(kind),
 		// Client errors are the client's; they are logged at debug, never at error.
 		logging: true,
@@ -174,6 +194,9 @@ const ApiService: ServiceSchema = {
 			...browserPageRoutes(),
 		],
 		assets: { folder: "public", options: { index: "index.html", dotfiles: "ignore" } },
+		// Query objects without a prototype: qs then keeps `?constructor=` or `?toString=` as
+		// parameters (refused as unknown) instead of dropping them as prototype members.
+		qsOptions: { plainObjects: true },
 		rootCallOptions(
 			options: Record<string, unknown>,
 			req: IncomingMessage,
@@ -250,6 +273,7 @@ const ApiService: ServiceSchema = {
 			) {
 				throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
 			}
+			refuseProtoQueryKey(req.originalUrl ?? req.url ?? "");
 			const cost = costOf(route, req.$params.query);
 			const scope = req.$action?.scope;
 			if (scope === false) return limitRequest(req, res, undefined, cost);
@@ -296,6 +320,7 @@ const ApiService: ServiceSchema = {
 		 * read; the action counts the rest (chunked bodies) and learns the media type here.
 		 */
 		rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit = 1024 * 1024): void {
+			if (isEncoded(req)) throw unsupportedEncoding();
 			const length = Number(req.headers["content-length"] ?? Number.NaN);
 			if (length > limit)
 				throw new ApiError("PAYLOAD_TOO_LARGE", `The body is larger than ${limit} bytes`);
@@ -355,7 +380,19 @@ const ApiService: ServiceSchema = {
 			);
 		},
 
+		/** Never throws: an error answer that cannot be written falls back to a fixed one. */
 		writeApiError(req: Req, res: Res, err: unknown): void {
+			try {
+				this.writeErrorResponse(req, res, err);
+			} catch (failure) {
+				this.logger.error(
+					`Error response of ${req.method} request ${requestIdOf(req)} failed: ${(failure as Error)?.name}`,
+				);
+				writeFallbackError(res, API_VERSION);
+			}
+		},
+
+		writeErrorResponse(req: Req, res: Res, err: unknown): void {
 			let error = toApiError(err);
 			const path = (req.originalUrl ?? req.url ?? "").split("?")[0];
 			if (error.type === "NOT_FOUND" && error.message === "No such route") {
@@ -452,6 +489,7 @@ type ApiThis = ThisType<unknown> & {
 	rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit?: number): void;
 	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown;
 	sendApiError(req: Req, res: Res, err: unknown): void;
+	writeErrorResponse(req: Req, res: Res, err: unknown): void;
 	logger: { error(...args: unknown[]): void };
 };
 

@@ -31,7 +31,9 @@ import {
 	completeCallParams,
 	handshakeError,
 	newRequestId,
+	refusedMessage,
 	scopeOf,
+	type SocketError,
 	socketErrorOf,
 } from "./io/protocol";
 import { replayTo } from "./io/resume";
@@ -155,7 +157,7 @@ const IoService: ServiceSchema = {
 		onConnection(socket: Socket): void {
 			const state = stateOf(socket);
 			socket.join(orgRoom(state.auth.organization_id));
-			socket.use((packet, next) => this.limitMessage(socket, packet, next));
+			socket.use((packet, next) => this.screenPacket(socket, packet, next));
 			socket.on("subscribe", (...args: unknown[]) => this.subscribe(socket, true, args));
 			socket.on("unsubscribe", (...args: unknown[]) => this.subscribe(socket, false, args));
 			socket.on("disconnect", () => {
@@ -238,6 +240,15 @@ const IoService: ServiceSchema = {
 			opts.requestID = opts.meta.requestId;
 		},
 
+		/** Every message is counted; a malformed one is then answered here and goes no further. */
+		screenPacket(socket: Socket, packet: unknown[], next: (err?: Error) => void): void {
+			this.limitMessage(socket, packet, () => {
+				const refused = refusedMessage(packet);
+				if (!refused) return next();
+				argsOf(packet).ack?.(socketErrorOf(refused));
+			});
+		},
+
 		/** Counts a message against its socket's allowance; a flood loses the socket. */
 		limitMessage(socket: Socket, packet: unknown[], next: (err?: Error) => void): void {
 			this.messages.check(socket.id).then((verdict: MessageVerdict) => {
@@ -275,8 +286,15 @@ const IoService: ServiceSchema = {
 		socketSaveMeta(): void {},
 		socketJoinRooms(): void {},
 		socketLeaveRoom(): void {},
+		// moleculer-io calls this inside its own catch: a throw here would be an unhandled rejection.
 		socketOnError(err: unknown, respond: (error: unknown) => void): void {
-			respond(socketErrorOf(err));
+			let error: SocketError;
+			try {
+				error = socketErrorOf(err);
+			} catch {
+				error = { code: "INTERNAL_ERROR", message: "An internal error occurred" };
+			}
+			respond(error);
 		},
 	},
 

@@ -9,7 +9,7 @@ import { StringDecoder } from "node:string_decoder";
 import { parse as parseCsv } from "csv-parse";
 import { parser as jsonParser } from "stream-json";
 import { streamArray } from "stream-json/streamers/StreamArray";
-import { ApiError } from "../../models/errors";
+import { ApiError, validationError } from "../../models/errors";
 
 export type ImportFormat = "csv" | "ndjson" | "json";
 
@@ -59,13 +59,25 @@ function isObject(value: unknown): value is Record<string, unknown> {
 	return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+/**
+ * The header's column names. csv-parse makes each record an ordinary object, where a
+ * `__proto__` column would vanish (its cell assigned to the prototype): refused outright.
+ */
+function headerColumns(header: string[]): string[] {
+	const names = header.map((h) => h.trim());
+	if (names.includes("__proto__"))
+		throw validationError([{ field: "__proto__", message: "is not a column of this import" }]);
+
+	return names;
+}
+
 async function* csvRows(body: Readable): AsyncGenerator<ImportRow> {
 	// The parser reports a skipped record as soon as it meets it, ahead of the records still
 	// queued for us; each is handed out in line order, and rows are numbered as they go out.
 	const skipped: Array<{ line: number; error: string }> = [];
 	let row = 0;
 	const parser = parseCsv({
-		columns: (header: string[]) => header.map((h) => h.trim()),
+		columns: headerColumns,
 		bom: true,
 		info: true,
 		skip_empty_lines: true,

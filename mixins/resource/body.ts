@@ -6,6 +6,7 @@
 import Validator, { type ValidationError as FvError } from "fastest-validator";
 import {
 	type EntityDefinition,
+	ownEntry,
 	SYSTEM_FIELDS,
 	validatorSchema,
 	writableFields,
@@ -47,10 +48,10 @@ function keyDetails(
 	return Object.keys(body)
 		.filter((key) => !writable.has(key))
 		.map((key) => {
-			const known = key in SYSTEM_FIELDS || key in entity.fields;
+			const known = Object.hasOwn(SYSTEM_FIELDS, key) || Object.hasOwn(entity.fields, key);
 			const message = !known
 				? "is not a field of this resource"
-				: mode === "update" && entity.fields[key]?.immutable
+				: mode === "update" && ownEntry(entity.fields, key)?.immutable
 					? "cannot be changed after creation"
 					: "is read-only";
 

@@ -3,7 +3,7 @@
  * operators, `q`, multi-field sort ending in `id`, page/limit or opaque keyset cursors, `fields`
  * and `include`. The output is a store query that NeDB and MongoDB both understand.
  */
-import { allFields, type EntityDefinition, type Field } from "../../models/entity";
+import { allFields, type EntityDefinition, type Field, ownEntry } from "../../models/entity";
 import { type ErrorDetail, validationError } from "../../models/errors";
 import { minorDigits } from "../../models/money";
 import { type Cursor, decodeCursor } from "./cursor";
@@ -110,8 +110,10 @@ function parseFilter(
 	key: string,
 	fields: Record<string, Field>,
 ): { name: string; op: Operator } | undefined {
-	if (fields[key]) return { name: key, op: "eq" };
-	const op = OPERATORS.find((o) => key.endsWith(`_${o}`) && fields[key.slice(0, -o.length - 1)]);
+	if (ownEntry(fields, key)) return { name: key, op: "eq" };
+	const op = OPERATORS.find(
+		(o) => key.endsWith(`_${o}`) && ownEntry(fields, key.slice(0, -o.length - 1)),
+	);
 
 	return op ? { name: key.slice(0, -op.length - 1), op } : undefined;
 }
@@ -147,7 +149,11 @@ export function parseSort(
 	const text = raw ?? entity.defaultSort ?? "created_at:desc";
 	for (const part of text.split(",").filter(Boolean)) {
 		const [name, dir = "asc", extra] = part.split(":");
-		if (!fields[name]?.sort || extra !== undefined || (dir !== "asc" && dir !== "desc")) {
+		if (
+			!ownEntry(fields, name)?.sort ||
+			extra !== undefined ||
+			(dir !== "asc" && dir !== "desc")
+		) {
 			details.push({ field: "sort", message: `cannot sort by "${part}"`, value: raw });
 			continue;
 		}
@@ -173,7 +179,7 @@ export function parseView(
 			.split(",")
 			.map((s) => s.trim())
 			.filter(Boolean);
-		const unknown = names.filter((n) => !fields[n] || fields[n].secret);
+		const unknown = names.filter((n) => !ownEntry(fields, n) || fields[n].secret);
 		if (unknown.length)
 			details.push({
 				field: "fields",
@@ -188,7 +194,7 @@ export function parseView(
 			.split(",")
 			.map((s) => s.trim())
 			.filter(Boolean);
-		const unknown = names.filter((n) => !entity.relations?.[n]);
+		const unknown = names.filter((n) => !ownEntry(entity.relations, n));
 		if (unknown.length)
 			details.push({
 				field: "include",
@@ -320,7 +326,7 @@ export function combineClauses(clauses: StoreQuery[]): StoreQuery {
 	const merged: StoreQuery = {};
 	for (const clause of clauses) {
 		for (const [field, condition] of Object.entries(clause)) {
-			if (field in merged) return { $and: clauses };
+			if (Object.hasOwn(merged, field)) return { $and: clauses };
 			merged[field] = condition;
 		}
 	}

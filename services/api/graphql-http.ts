@@ -15,8 +15,9 @@ import {
 import type { Context } from "moleculer";
 import type { Meta } from "../../models/context";
 import { ApiError, toApiError, validationError } from "../../models/errors";
+import { checkJsonDepth } from "../../models/json-depth";
 import { apiErrorOf } from "./graphql-errors";
-import { checkCost } from "./graphql-limits";
+import { checkCost, checkDocumentNesting } from "./graphql-limits";
 
 /** Headers a browser cannot send cross-site without a CORS preflight (Apollo's CSRF rule). */
 const PREFLIGHT_HEADERS = ["apollo-require-preflight", "x-apollo-operation-name"];
@@ -103,9 +104,12 @@ function checkOperation(req: Req): Operation {
 	const { query } = params;
 	if (typeof query !== "string" || query.trim() === "")
 		throw validationError([{ field: "query", message: "must be a GraphQL document" }]);
+	checkDocumentNesting(query);
 	const operationName =
 		typeof params.operationName === "string" ? params.operationName : undefined;
 	const operation: Operation = { query, operationName, variables: params.variables };
+	// A POST body was checked whole after parsing; a GET's variables are parsed here.
+	checkJsonDepth(operation.variables, "variables");
 	if (req.method !== "GET") return operation;
 	let definition: OperationDefinitionNode | null | undefined;
 	try {

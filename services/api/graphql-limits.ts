@@ -105,6 +105,59 @@ export const aliasRule: ValidationRule = (context: ValidationContext) => {
 
 export const LIMIT_RULES: ValidationRule[] = [depthRule, aliasRule];
 
+/** Brackets a document may nest: the depth limit's selections, plus arguments and literals. */
+const MAX_DOCUMENT_NESTING = 64;
+
+/**
+ * VALIDATION_ERROR when the document nests `{`, `[` or `(` more than MAX_DOCUMENT_NESTING deep,
+ * outside strings and comments. graphql-js parses nesting recursively, so an input literal
+ * nested thousands deep would overflow its stack: this scan refuses it first, in plain terms.
+ */
+export function checkDocumentNesting(query: string): void {
+	if (!documentTooDeep(query)) return;
+	throw new ApiError("VALIDATION_ERROR", "The operation nests too deep", {
+		details: [
+			{ field: "query", message: `nests brackets more than ${MAX_DOCUMENT_NESTING} deep` },
+		],
+	});
+}
+
+function documentTooDeep(query: string): boolean {
+	let depth = 0;
+	for (let i = 0; i < query.length; i++) {
+		const c = query[i];
+		if (c === "#") i = lineEnd(query, i);
+		else if (c === '"') i = stringEnd(query, i);
+		else if (c === "{" || c === "[" || c === "(") {
+			if (++depth > MAX_DOCUMENT_NESTING) return true;
+		} else if (c === "}" || c === "]" || c === ")") depth--;
+	}
+
+	return false;
+}
+
+function lineEnd(text: string, from: number): number {
+	const end = text.indexOf("\n", from);
+
+	return end < 0 ? text.length : end;
+}
+
+/** The index of the quote that closes the string (or block string) opened at `from`. */
+function stringEnd(text: string, from: number): number {
+	if (text.startsWith('"""', from)) {
+		let end = text.indexOf('"""', from + 3);
+		while (end > 0 && text[end - 1] === "\\") end = text.indexOf('"""', end + 3);
+
+		return end < 0 ? text.length : end + 2;
+	}
+	for (let i = from + 1; i < text.length; i++) {
+		if (text[i] === "\\") i++;
+		else if (text[i] === '"' || text[i] === "\n") return i;
+	}
+
+	return text.length;
+}
+
 function countOf(args: Record<string, unknown>): number {
 	const pagination = args.pagination as { first?: number; last?: number } | undefined;
 	const count = args.first ?? args.limit ?? pagination?.first ?? pagination?.last;
@@ -145,13 +198,23 @@ export function checkCost(
 	variables: Record<string, unknown> | undefined,
 	operationName?: string | null,
 ): number {
-	const cost = getComplexity({
-		schema,
-		query: document,
-		variables: variables ?? {},
-		operationName: operationName ?? undefined,
-		estimators: [connectionEstimator],
-	});
+	let cost: number;
+	try {
+		cost = getComplexity({
+			schema,
+			query: document,
+			variables: variables ?? {},
+			operationName: operationName ?? undefined,
+			estimators: [connectionEstimator],
+		});
+	} catch (err) {
+		// It coerces the variables first, as execution would: a value that does not fit its
+		// declared type is the client's mistake (as graphql-js reports it), not a fault of ours.
+		if (!(err instanceof GraphQLError)) throw err;
+		throw new ApiError("VALIDATION_ERROR", "A variable does not match its declared type", {
+			details: [{ field: "variables", message: err.message }],
+		});
+	}
 	if (cost > MAX_COST) {
 		throw new ApiError("VALIDATION_ERROR", `The operation costs ${cost}; at most ${MAX_COST}`, {
 			details: [{ field: "query", message: `costs more than ${MAX_COST}`, value: cost }],

@@ -30,11 +30,12 @@ import { connectionClosed, connectionOpened, rateLimitRejected } from "../../mix
 import { config } from "../../models/config";
 import type { Auth } from "../../models/context";
 import { type ApiError, forbidden, toApiError } from "../../models/errors";
+import { checkJsonDepth } from "../../models/json-depth";
 import { hasScope } from "../../models/identity";
 import { clientAddressOf } from "./client-address";
 import { authenticate } from "./credentials";
 import { formatGraphqlError } from "./graphql-errors";
-import { checkCost, LIMIT_RULES, quotaUnits } from "./graphql-limits";
+import { checkCost, checkDocumentNesting, LIMIT_RULES, quotaUnits } from "./graphql-limits";
 import { consume, consumeAddress, rateLimitedError } from "./rate-limit";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -139,15 +140,17 @@ async function prepare(
 	const schema = await host.schema();
 	let document: DocumentNode;
 	try {
+		checkDocumentNesting(payload.query);
 		document = parse(payload.query);
 	} catch (err) {
-		return [err as GraphQLError];
+		return err instanceof GraphQLError ? [err] : asGraphqlErrors(err);
 	}
 	const rules = [...specifiedRules, ...LIMIT_RULES];
 	if (config().nodeEnv === "production") rules.push(NoSchemaIntrospectionCustomRule);
 	const invalid = validate(schema, document, rules);
 	if (invalid.length) return invalid;
 	try {
+		checkJsonDepth(payload.variables, "variables");
 		checkCost(schema, document, payload.variables ?? undefined, payload.operationName);
 		const refused = refusedScopes(host, document, auth, payload.operationName ?? undefined);
 		if (refused.length) throw forbidden(`This credential lacks the ${refused[0]} scope`);

@@ -28,6 +28,7 @@ import {
 	type ServiceInfo,
 	SHARED_TYPE_DEFS,
 } from "./graphql-schema";
+import { PARSER_OPTIONS, refuseDeepBody } from "./request-checks";
 import { checkTransport, plugins, type Req } from "./graphql-http";
 import { attachGraphqlWs, GRAPHQL_PATH } from "./graphql-ws";
 import { SALES_METRICS_EVENT } from "../analytics/sales-metrics";
@@ -45,7 +46,11 @@ const apolloOptions = {
 	routeOptions: {
 		path: GRAPHQL_PATH,
 		mappingPolicy: "restrict",
-		bodyParsers: { json: { limit: config().maxBodyBytes, strict: true }, urlencoded: false },
+		bodyParsers: {
+			json: { ...PARSER_OPTIONS, limit: config().maxBodyBytes, strict: true },
+			urlencoded: false,
+		},
+		use: [refuseDeepBody],
 		callOptions: { timeout: config().requestTimeoutMs },
 		logging: true,
 		aliases: {

@@ -13,6 +13,7 @@ import { isOAuthError, OAuthError, type OAuthErrorCode } from "../../models/oaut
 import type { OAuthParams } from "../oauth.service";
 import { csrfOf, type OAuthReply } from "../auth/oauth-replies";
 import { API_KEY_PREFIX, credentialOf } from "./credentials";
+import { PARSER_OPTIONS } from "./request-checks";
 import { OAUTH_BASES, type OAuthBase, oauthAliases } from "./oauth-endpoints";
 import { pageHeaders, renderAuthorizePage } from "./oauth-page";
 
@@ -202,7 +203,10 @@ export function oauthRoutes(): Record<string, unknown>[] {
 		mappingPolicy: "restrict",
 		autoAliases: false,
 		mergeParams: false,
-		bodyParsers: { json: false, urlencoded: { extended: false, limit: FORM_LIMIT } },
+		bodyParsers: {
+			json: false,
+			urlencoded: { ...PARSER_OPTIONS, extended: false, limit: FORM_LIMIT },
+		},
 		logging: true,
 		callOptions: { timeout: config().requestTimeoutMs },
 		onBeforeCall: beforeCall,

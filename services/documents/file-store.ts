@@ -34,6 +34,9 @@ export class FileStore {
 
 	/** Writes `body` to a temporary file; 413 (and nothing kept) beyond `limit` bytes. */
 	async receive(body: Readable, limit: number): Promise<ReceivedFile> {
+		// The body can fail while the directory is made, before the pipeline below listens: an
+		// unheard 'error' would end the process. The pipeline still sees the stream as failed.
+		body.on("error", () => undefined);
 		const tmp = path.join(this.root, ".incoming");
 		await fs.promises.mkdir(tmp, { recursive: true });
 		const tempPath = path.join(tmp, crypto.randomUUID());

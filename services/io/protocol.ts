@@ -16,12 +16,16 @@ import {
 	toApiError,
 	validationError,
 } from "../../models/errors";
+import { nestsDeeperThan, tooDeep } from "../../models/json-depth";
 import { authenticate, credentialOf } from "../api/credentials";
 import { ROUTES } from "../api/routes";
 
 /** Exactly the actions REST routes reach; nothing else is callable over a socket. */
 export const CALLABLE_ACTIONS: readonly string[] = [...new Set(ROUTES.map((r) => r.action))].sort();
 const CALLABLE = new Set(CALLABLE_ACTIONS);
+
+/** Longer than any action name: a longer `call` name is refused before anything reads it. */
+const MAX_ACTION_NAME = 128;
 
 /** Event ids as the event log makes them (`evt_` and base-36 digits). */
 const EVENT_ID = /^evt_[0-9a-z]{1,64}$/;
@@ -64,6 +68,24 @@ export function parseHandshake(auth: unknown, headers: IncomingHttpHeaders): Han
 	};
 }
 
+/**
+ * The refusal of a message, or undefined. Checked before moleculer-io or our handlers see it:
+ * a `call`'s action name must be a short string (moleculer-io puts it into log lines and error
+ * messages, and turning a deeply nested array into a string overflows the stack outside any
+ * handler), and no argument may nest deeper than a REST body may.
+ */
+export function refusedMessage(packet: unknown[]): ApiError | undefined {
+	const action = packet[1];
+	if (
+		packet[0] === "call" &&
+		!(typeof action === "string" && action.length > 0 && action.length <= MAX_ACTION_NAME)
+	)
+		return validationError([{ field: "action", message: "must be an action name" }]);
+	if (packet.slice(1).some((arg) => nestsDeeperThan(arg))) return tooDeep("payload");
+
+	return undefined;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -81,7 +103,14 @@ export function completeCallParams(given: unknown, organizationId: string): Rest
 		(given.query !== undefined && !isObject(given.query))
 	)
 		throw validationError([{ field: "params", message: "must be {params?, query?, body?}" }]);
-	const path = (given.params ?? {}) as Record<string, string>;
+	const path = (given.params ?? {}) as Record<string, unknown>;
+	// A REST path segment is always a string; an object here would reach the store as a query
+	// operator (`{"id": {"$ne": null}}`).
+	const notText = Object.keys(path).filter((name) => typeof path[name] !== "string");
+	if (notText.length)
+		throw validationError(
+			notText.map((name) => ({ field: `params.${name}`, message: "must be a string" })),
+		);
 	if (path.org_id !== undefined && path.org_id !== organizationId) throw notFound("resource");
 	given.params = { ...path, org_id: organizationId };
 	if (given.query) given.query = Object.fromEntries(Object.entries(given.query).map(queryValue));
@@ -136,9 +165,14 @@ export function handshakeError(err: unknown): Error & { data: SocketError } {
 
 function callError(err: unknown): ApiError {
 	const raw = err as { type?: string; data?: { action?: unknown } } | undefined;
+	const action = raw?.data?.action;
 	// moleculer-io refuses an action outside the whitelist as "service not found": for the client
-	// that is a thing that does not exist, not an outage to retry.
-	if (err instanceof Errors.ServiceNotFoundError && !CALLABLE.has(String(raw?.data?.action))) {
+	// that is a thing that does not exist, not an outage to retry. The name is the client's:
+	// only a string is looked at, never turned into one.
+	if (
+		err instanceof Errors.ServiceNotFoundError &&
+		!(typeof action === "string" && CALLABLE.has(action))
+	) {
 		return new ApiError("NOT_FOUND", "No such action", {
 			details: [{ field: "action", message: "is not callable over the socket" }],
 		});
