@@ -99,7 +99,8 @@ export const Organization = defineEntity({
 			unique: true,
 			filter: true,
 		},
-		plan: { type: "enum", values: PLANS, default: "free", filter: true },
+		// Billing decides the plan (bootstrap, operators); a tenant raising its own would lift its quota.
+		plan: { type: "enum", values: PLANS, default: "free", readOnly: true, filter: true },
 		settings: { type: "object", maxBytes: 16384 },
 	},
 });

@@ -112,6 +112,27 @@ const OrganizationsService: ServiceSchema = {
 			},
 		},
 
+		/**
+		 * Moves an organization to another plan: for operators (the REPL's `set-plan`), since
+		 * `plan` is read-only over the tenant API. Recorded as `organization.updated` by `system`.
+		 */
+		setPlan: {
+			visibility: "public",
+			params: {
+				id: { type: "string", max: 100 },
+				plan: { type: "enum", values: [...PLANS] },
+			},
+			async handler(
+				ctx: Context<{ id: string; plan: PlanName }, Meta>,
+			): Promise<Output | null> {
+				const doc: StoredDoc | undefined = await this.storeFindOne({ _id: ctx.params.id });
+				if (!doc) return null;
+				ctx.meta.auth = systemAuth(doc._id);
+
+				return this.applyChanges(ctx, doc, { plan: ctx.params.plan });
+			},
+		},
+
 		/** Any organization by id, unscoped: for services that need its plan. */
 		resolve: {
 			visibility: "public",

@@ -299,9 +299,10 @@ export interface OrganizationGateway {
 export async function organizationGateway(
 	org: string,
 	env: Record<string, string> = {},
+	plan = "pro",
 ): Promise<OrganizationGateway> {
 	const dataDir = tempDir();
-	const owner = bootstrap({ DATA_DIR: dataDir }, org);
+	const owner = bootstrap({ DATA_DIR: dataDir }, org, newEmail(), plan);
 	const node = await startNode({ DATA_DIR: dataDir, ...env });
 
 	return {
