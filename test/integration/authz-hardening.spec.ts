@@ -55,3 +55,87 @@ describe("the plan of an organization", () => {
 		);
 	});
 });
+
+/** A key of the owner's organization with only `scopes`. */
+async function keyWith(...scopes: string[]): Promise<string> {
+	const res = await gw.api.post("/v1/auth/api-keys", { name: scopes.join(" "), scopes });
+	expect(res.status).toBe(201);
+
+	return res.body.data.key;
+}
+
+/** A customer with one order of one product, created by the owner. */
+async function customerWithOrder(): Promise<{ customerId: string; orderId: string }> {
+	const sku = `SKU-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+	const product = await gw.api.post(`${gw.base}/products`, { sku, name: "Tea", price: 4 });
+	const customer = await gw.api.post(`${gw.base}/customers`, {
+		name: "Secret Buyer",
+		email: "secret.buyer@example.test",
+		segment: "smb",
+	});
+	const order = await gw.api.post(`${gw.base}/orders`, {
+		customer_id: customer.body.data.id,
+		items: [{ product_id: product.body.data.id, quantity: 1 }],
+	});
+	expect(order.status).toBe(201);
+
+	return { customerId: customer.body.data.id, orderId: order.body.data.id };
+}
+
+describe("embedding a relation needs the related resource's read scope", () => {
+	test("include=customer with only orders:read is 403 naming customers:read; nothing of the customer leaks", async () => {
+		const { orderId } = await customerWithOrder();
+		const orders = client(gw.node.url, await keyWith("orders:read"));
+		const both = client(gw.node.url, await keyWith("orders:read", "customers:read"));
+
+		const listed = await orders.get(`${gw.base}/orders?include=customer&limit=5`);
+		const one = await orders.get(`${gw.base}/orders/${orderId}?include=customer`);
+		const plain = await orders.get(`${gw.base}/orders/${orderId}`);
+		const allowed = await both.get(`${gw.base}/orders/${orderId}?include=customer`);
+
+		for (const refused of [listed, one]) {
+			expect(refused.status).toBe(403);
+			expect(refused.body.error.code).toBe("FORBIDDEN");
+			expect(refused.body.error.message).toMatch(/customers:read/);
+			expect(JSON.stringify(refused.body)).not.toMatch(/Secret Buyer|secret\.buyer/);
+		}
+		expect(plain.status).toBe(200);
+		expect(allowed.status).toBe(200);
+		expect(allowed.body.data.customer.name).toBe("Secret Buyer");
+	});
+
+	test("include=orders on a customer with only customers:read is 403 naming orders:read; its own contacts embed", async () => {
+		const { customerId } = await customerWithOrder();
+		const customers = client(gw.node.url, await keyWith("customers:read"));
+
+		const orders = await customers.get(`${gw.base}/customers/${customerId}?include=orders`);
+		const contacts = await customers.get(`${gw.base}/customers/${customerId}?include=contacts`);
+
+		expect(orders.status).toBe(403);
+		expect(orders.body.error).toMatchObject({ code: "FORBIDDEN" });
+		expect(orders.body.error.message).toMatch(/orders:read/);
+		expect(contacts.status).toBe(200);
+		expect(contacts.body.data.contacts).toEqual([]);
+	});
+
+	test("GraphQL relation fields follow the same rule: FORBIDDEN naming the scope, no related data", async () => {
+		const { customerId, orderId } = await customerWithOrder();
+		const orders = graphqlClient(gw.node.url, await keyWith("orders:read"));
+		const customers = graphqlClient(gw.node.url, await keyWith("customers:read"));
+
+		const order = await orders("query($id: ID!) { order(id: $id) { id customer { name } } }", {
+			id: orderId,
+		});
+		const customer = await customers(
+			"query($id: ID!) { customer(id: $id) { name orders { id totalAmount } } }",
+			{ id: customerId },
+		);
+
+		expect(order.body.errors[0].extensions.code).toBe("FORBIDDEN");
+		expect(order.body.errors[0].message).toMatch(/customers:read/);
+		expect(JSON.stringify(order.body)).not.toContain("Secret Buyer");
+		expect(customer.body.errors[0].extensions.code).toBe("FORBIDDEN");
+		expect(customer.body.errors[0].message).toMatch(/orders:read/);
+		expect(JSON.stringify(customer.body)).not.toContain(orderId);
+	});
+});
