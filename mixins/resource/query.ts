@@ -298,7 +298,8 @@ export function parseListQuery(
 	const page = parsePage(query.page, details);
 	const cursorText =
 		query.cursor === undefined ? undefined : single("cursor", query.cursor, details);
-	const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText, sort, details);
+	const cursor =
+		cursorText === undefined ? undefined : decodeCursor(cursorText, entity, sort, details);
 	if (page !== undefined && cursorText !== undefined) {
 		details.push({
 			field: "cursor",

@@ -139,3 +139,56 @@ describe("embedding a relation needs the related resource's read scope", () => {
 		expect(JSON.stringify(customer.body)).not.toContain(orderId);
 	});
 });
+
+/** A cursor as a client could forge one: the list's own, with its values replaced. */
+function forged(real: string, values: unknown[]): string {
+	const parsed = JSON.parse(Buffer.from(real, "base64url").toString("utf8"));
+
+	return Buffer.from(JSON.stringify({ ...parsed, v: values })).toString("base64url");
+}
+
+describe("keyset cursors", () => {
+	test("a cursor whose values are store operators is 400 on REST, and its own cursor still pages", async () => {
+		for (const name of ["Cursor A", "Cursor B", "Cursor C"])
+			await gw.api.post(`${gw.base}/customers`, { name, segment: "smb" });
+		const list = `${gw.base}/customers?limit=2&sort=name:asc`;
+		const first = await gw.api.get(list);
+		const real = first.body.pagination.next_cursor as string;
+
+		const attempts = [
+			[{ $regex: ".*" }, "x"],
+			[{ $ne: null }, "x"],
+			["A", { $where: "1" }],
+			[["A"], "x"],
+			[1, "x"],
+		];
+		for (const values of attempts) {
+			const res = await gw.api.get(`${list}&cursor=${forged(real, values)}`);
+
+			expect(res.status).toBe(400);
+			expect(res.body.error.code).toBe("VALIDATION_ERROR");
+			expect(res.body.error.details[0]).toMatchObject({
+				field: "cursor",
+				message: "is not a cursor of this list with this sort",
+			});
+		}
+		const next = await gw.api.get(`${list}&cursor=${real}`);
+		expect(next.status).toBe(200);
+		expect(next.body.data.length).toBeGreaterThan(0);
+	});
+
+	test("a forged cursor is a VALIDATION_ERROR over GraphQL too, not an internal error", async () => {
+		const first = await gw.api.get(`${gw.base}/customers?limit=1&sort=name:asc`);
+		const cursor = forged(first.body.pagination.next_cursor, [{ $regex: ".*" }, "x"]);
+		const gql = graphqlClient(gw.node.url, gw.owner.api_key);
+
+		const res = await gql(
+			`query($after: String) { customers(sort: [{ field: NAME, direction: ASC }],
+				pagination: { first: 1, after: $after }) { nodes { name } } }`,
+			{ after: cursor },
+		);
+
+		expect(res.body.errors[0].extensions.code).toBe("VALIDATION_ERROR");
+		expect(res.body.data?.customers ?? null).toBeNull();
+	});
+});
