@@ -17,6 +17,8 @@ interface BootstrapParams {
 	email: string;
 	password: string;
 	plan?: PlanName;
+	/** The owner key's own hourly limit, which may exceed the plan's quota (operators only). */
+	key_rate_limit_per_hour?: number;
 }
 
 export interface BootstrapResult {
@@ -67,6 +69,13 @@ const OrganizationsService: ServiceSchema = {
 				email: { type: "email", max: 254 },
 				password: PASSWORD_RULE,
 				plan: { type: "enum", values: [...PLANS], optional: true },
+				key_rate_limit_per_hour: {
+					type: "number",
+					integer: true,
+					min: 1,
+					max: 10_000_000,
+					optional: true,
+				},
 			},
 			async handler(ctx: Context<BootstrapParams, Meta>): Promise<BootstrapResult> {
 				const { email, password } = ctx.params;
@@ -94,6 +103,7 @@ const OrganizationsService: ServiceSchema = {
 						user_id: user.id,
 						name: "Owner key (bootstrap)",
 						scopes: ["*"],
+						rate_limit_per_hour: ctx.params.key_rate_limit_per_hour,
 					},
 					{ meta: { auth } },
 				);

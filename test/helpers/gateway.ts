@@ -71,7 +71,7 @@ export function baseEnv(extra: Record<string, string>): Record<string, string> {
 	return { ...env, LOG_LEVEL: "warn", METRICS_PORT: "0", NODE_ENV: "test", ...extra };
 }
 
-function bootstrapArgs(org: string, email: string, plan: string): string[] {
+function bootstrapArgs(org: string, email: string, plan: string, keyRateLimit?: number): string[] {
 	return [
 		"scripts/bootstrap.ts",
 		"--org",
@@ -82,6 +82,7 @@ function bootstrapArgs(org: string, email: string, plan: string): string[] {
 		"correct horse battery staple",
 		"--plan",
 		plan,
+		...(keyRateLimit === undefined ? [] : ["--key-rate-limit", String(keyRateLimit)]),
 	];
 }
 
@@ -103,8 +104,10 @@ export function bootstrap(
 	org = "Test Org",
 	email = newEmail(),
 	plan = "pro",
+	/** The owner key's own hourly limit (an operator's choice, may exceed the plan). */
+	keyRateLimit?: number,
 ): Owner {
-	const result = spawnSync(TSX, bootstrapArgs(org, email, plan), {
+	const result = spawnSync(TSX, bootstrapArgs(org, email, plan, keyRateLimit), {
 		cwd: ROOT,
 		env: baseEnv(env),
 		encoding: "utf8",
@@ -299,10 +302,12 @@ export interface OrganizationGateway {
 export async function organizationGateway(
 	org: string,
 	env: Record<string, string> = {},
-	plan = "pro",
+	/** The plan, and the owner key's own hourly limit (an operator's choice) given to bootstrap. */
+	options: { plan?: string; keyRateLimit?: number } = {},
 ): Promise<OrganizationGateway> {
 	const dataDir = tempDir();
-	const owner = bootstrap({ DATA_DIR: dataDir }, org, newEmail(), plan);
+	const { plan = "pro", keyRateLimit } = options;
+	const owner = bootstrap({ DATA_DIR: dataDir }, org, newEmail(), plan, keyRateLimit);
 	const node = await startNode({ DATA_DIR: dataDir, ...env });
 
 	return {

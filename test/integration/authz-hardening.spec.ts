@@ -10,8 +10,9 @@ import { graphqlClient } from "../helpers/graphql";
 let gw: OrganizationGateway;
 
 beforeAll(async () => {
-	// The free plan: the smallest quota, the one a tenant would most like to leave.
-	gw = await organizationGateway("Hardening Org", {}, "free");
+	// The free plan (1,000 requests per hour), the one a tenant would most like to leave; the
+	// owner key gets more from the operator at bootstrap, which no tenant can give a key.
+	gw = await organizationGateway("Hardening Org", {}, { plan: "free", keyRateLimit: 50_000 });
 });
 
 afterAll(async () => {
@@ -31,7 +32,8 @@ describe("the plan of an organization", () => {
 		});
 		expect(put.status).toBe(400);
 		expect(after.body.data).toMatchObject({ plan: "free", name: "Hardening Org" });
-		expect(after.headers.get("x-ratelimit-limit")).toBe("1000");
+		const plain = await client(gw.node.url, await keyWith("organizations:read")).get(gw.base);
+		expect(plain.headers.get("x-ratelimit-limit")).toBe("1000");
 	});
 
 	test("a tenant cannot change its plan over GraphQL: the update input has no plan", async () => {
@@ -190,5 +192,49 @@ describe("keyset cursors", () => {
 
 		expect(res.body.errors[0].extensions.code).toBe("VALIDATION_ERROR");
 		expect(res.body.data?.customers ?? null).toBeNull();
+	});
+});
+
+describe("a key's own hourly limit", () => {
+	const keys = "/v1/auth/api-keys";
+
+	test("a tenant cannot give a key more than its plan's quota: 400 naming the quota, no key stored", async () => {
+		const created = await gw.api.post(keys, {
+			name: "too big",
+			rate_limit_per_hour: 10_000_000,
+		});
+		const listed = await gw.api.get(`${keys}?limit=100`);
+
+		expect(created.status).toBe(400);
+		expect(created.body.error).toMatchObject({
+			code: "VALIDATION_ERROR",
+			details: [
+				{
+					field: "rate_limit_per_hour",
+					message: "must not exceed the free plan's quota of 1000 per hour",
+					value: 10_000_000,
+				},
+			],
+		});
+		expect(listed.body.data.map((k: { name: string }) => k.name)).not.toContain("too big");
+	});
+
+	test("a key's limit can be lowered below the plan but not raised above it", async () => {
+		const key = (await gw.api.post(keys, { name: "tight", rate_limit_per_hour: 5 })).body.data;
+		const raised = await gw.api.patch(`${keys}/${key.id}`, { rate_limit_per_hour: 1001 });
+		const atQuota = await gw.api.patch(`${keys}/${key.id}`, { rate_limit_per_hour: 1000 });
+		const used = await client(gw.node.url, key.key).get(gw.base);
+
+		expect(raised.status).toBe(400);
+		expect(raised.body.error.details[0].field).toBe("rate_limit_per_hour");
+		expect(atQuota.status).toBe(200);
+		expect(used.headers.get("x-ratelimit-limit")).toBe("1000");
+	});
+
+	test("an operator may give the owner key more at bootstrap (--key-rate-limit)", async () => {
+		const res = await gw.api.get(gw.base);
+
+		expect(res.status).toBe(200);
+		expect(res.headers.get("x-ratelimit-limit")).toBe("50000");
 	});
 });
