@@ -133,6 +133,11 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			...writeMethods(entity, { createdEvent: options.createdEvent }),
 			...listMethods(entity),
 
+			/** A workflow's rule for the state a record is created in (mixins/workflow.mixin.ts). */
+			checkNewState(_doc: Body): void {
+				// no state to check by default
+			},
+
 			/** Hooks a domain overrides to add its rules; each returns the (possibly changed) body. */
 			async beforeCreate(_ctx: RestContext, doc: Body): Promise<Body> {
 				return doc;

@@ -49,6 +49,7 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 		/** One create: validate, check references, domain rules, insert, event. */
 		async createOne(ctx: RestContext, body: unknown, now?: string): Promise<Output> {
 			const doc = checker.create(this.withParent(ctx, body));
+			this.checkNewState(doc);
 			await this.checkRefs(ctx, doc);
 			const prepared: Body = await this.beforeCreate(ctx, doc);
 			const stored = await this.insertUnique(ctx, prepared, now);

@@ -238,3 +238,45 @@ describe("a key's own hourly limit", () => {
 		expect(res.headers.get("x-ratelimit-limit")).toBe("50000");
 	});
 });
+
+describe("workflows start in their initial state", () => {
+	test.each([
+		["leads", { name: "Skipped lead", status: "converted" }, "new"],
+		["leads", { name: "Skipped lead", status: "qualified" }, "new"],
+		["tickets", { subject: "Skipped ticket", status: "closed" }, "open"],
+		["tickets", { subject: "Skipped ticket", status: "resolved" }, "open"],
+	])(
+		"POST %s as %j is 400 naming the initial state; nothing is stored",
+		async (plural, body, initial) => {
+			const res = await gw.api.post(`${gw.base}/${plural}`, body);
+			const stored = await gw.api.get(`${gw.base}/${plural}?q=Skipped`);
+
+			expect(res.status).toBe(400);
+			expect(res.body.error.code).toBe("VALIDATION_ERROR");
+			expect(res.body.error.details[0]).toMatchObject({
+				field: "status",
+				value: body.status,
+			});
+			expect(res.body.error.details[0].message).toMatch(
+				new RegExp(`^must be ${initial} when`),
+			);
+			expect(stored.body.data).toEqual([]);
+		},
+	);
+
+	test("the initial state may be given; GraphQL refuses a later one too", async () => {
+		const lead = await gw.api.post(`${gw.base}/leads`, { name: "Fresh lead", status: "new" });
+		const ticket = await gw.api.post(`${gw.base}/tickets`, {
+			subject: "Fresh",
+			status: "open",
+		});
+		const gql = graphqlClient(gw.node.url, gw.owner.api_key);
+		const res = await gql(
+			'mutation { createLead(input: { name: "Skipped", status: CONVERTED }) { id } }',
+		);
+
+		expect([lead.status, ticket.status]).toEqual([201, 201]);
+		expect(res.body.errors[0].extensions.code).toBe("VALIDATION_ERROR");
+		expect(res.body.data?.createLead ?? null).toBeNull();
+	});
+});
