@@ -280,3 +280,67 @@ describe("workflows start in their initial state", () => {
 		expect(res.body.data?.createLead ?? null).toBeNull();
 	});
 });
+
+describe("money beyond exact integer minor units", () => {
+	async function productAt(price: number): Promise<string> {
+		const sku = `BIG-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+		const res = await gw.api.post(`${gw.base}/products`, { sku, name: "Big", price });
+		expect(res.status).toBe(201);
+
+		return res.body.data.id;
+	}
+
+	async function orderCount(): Promise<number> {
+		return (await gw.api.get(`${gw.base}/orders?limit=1`)).body.pagination.total;
+	}
+
+	test("a line whose total passes 2^53 minor units is 400 on its quantity; no order is stored", async () => {
+		const { customerId } = await customerWithOrder();
+		const product = await productAt(1234567890.47);
+		const before = await orderCount();
+
+		const res = await gw.api.post(`${gw.base}/orders`, {
+			customer_id: customerId,
+			items: [{ product_id: product, quantity: 999999 }],
+		});
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.code).toBe("VALIDATION_ERROR");
+		expect(res.body.error.details).toEqual([
+			{
+				field: "items[0].quantity",
+				message: "makes the line total larger than 90071992547409.91 USD",
+				value: 999999,
+			},
+		]);
+		expect(await orderCount()).toBe(before);
+	});
+
+	test("exact lines whose sum passes 2^53 minor units are 400 on items", async () => {
+		const { customerId } = await customerWithOrder();
+		const product = await productAt(900_000_000_000);
+		const line = { product_id: product, quantity: 60 };
+
+		const res = await gw.api.post(`${gw.base}/orders`, {
+			customer_id: customerId,
+			items: [line, line],
+		});
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details[0]).toMatchObject({
+			field: "items",
+			message: "make the total larger than 90071992547409.91 USD",
+		});
+	});
+
+	test("a price above a trillion is refused", async () => {
+		const res = await gw.api.post(`${gw.base}/products`, {
+			sku: `HUGE-${Date.now()}`,
+			name: "Huge",
+			price: 1e13,
+		});
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details[0].field).toBe("price");
+	});
+});
