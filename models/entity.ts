@@ -20,8 +20,8 @@ interface FieldBase {
 	sort?: boolean;
 	/** Searched by `q`. */
 	search?: boolean;
-	/** Unique within an organization. */
-	unique?: boolean;
+	/** Unique within an organization; `"global"`: across all of them (an organization's slug). */
+	unique?: boolean | "global";
 	/** Kept in a store index. */
 	index?: boolean;
 	/** Hidden from every response (password hashes, secret hashes). */

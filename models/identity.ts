@@ -96,7 +96,8 @@ export const Organization = defineEntity({
 			type: "string",
 			pattern: /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/,
 			max: 64,
-			unique: true,
+			// Names the organization wherever it appears, so no two may share it.
+			unique: "global",
 			filter: true,
 		},
 		// Billing decides the plan (bootstrap, operators); a tenant raising its own would lift its quota.

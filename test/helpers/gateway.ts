@@ -296,24 +296,31 @@ export interface OrganizationGateway {
 	/** `/v1/organizations/<id>` of the owner's organization. */
 	base: string;
 	dataDir: string;
+	/** Owners of the further organizations asked for (`options.others`), in order. */
+	others: Owner[];
 }
 
 /** A fresh DATA_DIR with one bootstrapped organization, and a gateway node on it. */
 export async function organizationGateway(
 	org: string,
 	env: Record<string, string> = {},
-	/** The plan, and the owner key's own hourly limit (an operator's choice) given to bootstrap. */
-	options: { plan?: string; keyRateLimit?: number } = {},
+	/**
+	 * The plan, the owner key's own hourly limit (an operator's choice) given to bootstrap, and
+	 * the names of further organizations bootstrapped beside it.
+	 */
+	options: { plan?: string; keyRateLimit?: number; others?: string[] } = {},
 ): Promise<OrganizationGateway> {
 	const dataDir = tempDir();
-	const { plan = "pro", keyRateLimit } = options;
+	const { plan = "pro", keyRateLimit, others = [] } = options;
 	const owner = bootstrap({ DATA_DIR: dataDir }, org, newEmail(), plan, keyRateLimit);
+	const otherOwners = others.map((name) => bootstrap({ DATA_DIR: dataDir }, name));
 	const node = await startNode({ DATA_DIR: dataDir, ...env });
 
 	return {
 		owner,
 		node,
 		dataDir,
+		others: otherOwners,
 		api: client(node.url, owner.api_key),
 		base: `/v1/organizations/${owner.organization_id}`,
 	};

@@ -12,7 +12,11 @@ let gw: OrganizationGateway;
 beforeAll(async () => {
 	// The free plan (1,000 requests per hour), the one a tenant would most like to leave; the
 	// owner key gets more from the operator at bootstrap, which no tenant can give a key.
-	gw = await organizationGateway("Hardening Org", {}, { plan: "free", keyRateLimit: 50_000 });
+	gw = await organizationGateway(
+		"Hardening Org",
+		{},
+		{ plan: "free", keyRateLimit: 50_000, others: ["Neighbour Org"] },
+	);
 });
 
 afterAll(async () => {
@@ -342,5 +346,28 @@ describe("money beyond exact integer minor units", () => {
 
 		expect(res.status).toBe(400);
 		expect(res.body.error.details[0].field).toBe("price");
+	});
+});
+
+describe("organization slugs", () => {
+	test("a slug another organization holds is 409, and the slug stays as it was", async () => {
+		const [neighbour] = gw.others;
+		const theirs = (
+			await client(gw.node.url, neighbour.api_key).get(
+				`/v1/organizations/${neighbour.organization_id}`,
+			)
+		).body.data.slug;
+		const before = (await gw.api.get(gw.base)).body.data.slug;
+
+		const taken = await gw.api.patch(gw.base, { slug: theirs });
+		const free = await gw.api.patch(gw.base, { slug: `${before}-renamed` });
+
+		expect(taken.status).toBe(409);
+		expect(taken.body.error).toMatchObject({
+			code: "CONFLICT",
+			details: [{ field: "slug", message: "is already taken" }],
+		});
+		expect(free.status).toBe(200);
+		expect(free.body.data.slug).toBe(`${before}-renamed`);
 	});
 });
