@@ -371,3 +371,20 @@ describe("organization slugs", () => {
 		expect(free.body.data.slug).toBe(`${before}-renamed`);
 	});
 });
+
+describe("webhook targets", () => {
+	test("an IPv4-compatible IPv6 literal ([::127.0.0.1]) is refused like the IPv4 address", async () => {
+		const res = await gw.api.post(`${gw.base}/webhooks`, {
+			url: "http://[::127.0.0.1]/hook",
+			events: ["*"],
+		});
+		const stored = await gw.api.get(`${gw.base}/webhooks`);
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details[0]).toMatchObject({
+			field: "url",
+			message: "must not point at a ipv4Compatible address",
+		});
+		expect(stored.body.data).toEqual([]);
+	});
+});
