@@ -3,6 +3,7 @@
  * operators, `q`, multi-field sort ending in `id`, page/limit or opaque keyset cursors, `fields`
  * and `include`. The output is a store query that NeDB and MongoDB both understand.
  */
+import { isRealDate } from "../../models/dates";
 import { allFields, type EntityDefinition, type Field } from "../../models/entity";
 import { type ErrorDetail, validationError } from "../../models/errors";
 import { minorDigits } from "../../models/money";
@@ -86,13 +87,13 @@ function storedValue(name: string, field: Field, raw: string, details: ErrorDeta
 
 			return bad("must be true or false");
 		case "date":
-			if (!/^\d{4}-\d{2}-\d{2}$/.test(raw) || Number.isNaN(Date.parse(raw)))
+			if (!/^\d{4}-\d{2}-\d{2}$/.test(raw) || !isRealDate(raw))
 				return bad("must be a date YYYY-MM-DD");
 
 			return raw;
 		case "datetime": {
 			const time = Date.parse(raw);
-			if (Number.isNaN(time)) return bad("must be a date or an RFC 3339 date-time");
+			if (!isRealDate(raw)) return bad("must be a date or an RFC 3339 date-time");
 
 			return new Date(time).toISOString();
 		}

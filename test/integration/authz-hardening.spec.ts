@@ -88,6 +88,10 @@ async function customerWithOrder(): Promise<{ customerId: string; orderId: strin
 	return { customerId: customer.body.data.id, orderId: order.body.data.id };
 }
 
+async function orderCount(): Promise<number> {
+	return (await gw.api.get(`${gw.base}/orders?limit=1`)).body.pagination.total;
+}
+
 describe("embedding a relation needs the related resource's read scope", () => {
 	test("include=customer with only orders:read is 403 naming customers:read; nothing of the customer leaks", async () => {
 		const { orderId } = await customerWithOrder();
@@ -294,10 +298,6 @@ describe("money beyond exact integer minor units", () => {
 		return res.body.data.id;
 	}
 
-	async function orderCount(): Promise<number> {
-		return (await gw.api.get(`${gw.base}/orders?limit=1`)).body.pagination.total;
-	}
-
 	test("a line whose total passes 2^53 minor units is 400 on its quantity; no order is stored", async () => {
 		const { customerId } = await customerWithOrder();
 		const product = await productAt(1234567890.47);
@@ -386,5 +386,44 @@ describe("webhook targets", () => {
 			message: "must not point at a ipv4Compatible address",
 		});
 		expect(stored.body.data).toEqual([]);
+	});
+});
+
+describe("impossible calendar dates", () => {
+	test("an order dated 2026-02-29 is 400 and not stored; 2028-02-29 is a real day", async () => {
+		const { customerId } = await customerWithOrder();
+		const product = (await gw.api.get(`${gw.base}/products?limit=1`)).body.data[0].id;
+		const order = (day: string) =>
+			gw.api.post(`${gw.base}/orders`, {
+				customer_id: customerId,
+				order_date: day,
+				items: [{ product_id: product, quantity: 1 }],
+			});
+
+		const before = await orderCount();
+		const impossible = await order("2026-02-29");
+		const after = await orderCount();
+		const leap = await order("2028-02-29");
+
+		expect(impossible.status).toBe(400);
+		expect(impossible.body.error.details[0]).toMatchObject({
+			field: "order_date",
+			message: "is not a real date",
+		});
+		expect(after).toBe(before);
+		expect(leap.status).toBe(201);
+	});
+
+	test("impossible dates in list filters and analytics ranges are 400", async () => {
+		const created = await gw.api.get(`${gw.base}/customers?created_after=2026-02-30`);
+		const sales = await gw.api.get(`${gw.base}/analytics/sales?group_by=day&from=2026-02-30`);
+
+		expect(created.status).toBe(400);
+		expect(created.body.error.details[0].field).toBe("created_after");
+		expect(sales.status).toBe(400);
+		expect(sales.body.error.details[0]).toMatchObject({
+			field: "from",
+			message: "is not a real date",
+		});
 	});
 });
