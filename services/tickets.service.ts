@@ -5,8 +5,10 @@
 import type { ServiceSchema } from "moleculer";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Body } from "../mixins/resource/body";
+import type { Output } from "../mixins/resource/view";
 import { workflowMixin } from "../mixins/workflow.mixin";
 import type { RestContext } from "../models/context";
+import { validationError } from "../models/errors";
 import { Ticket, TICKET_MACHINE } from "../models/support";
 import { graphqlMixin } from "../mixins/graphql.mixin";
 import { TICKET_GRAPHQL } from "./graphql/support";
@@ -23,7 +25,14 @@ const TicketsService: ServiceSchema = {
 	},
 
 	methods: {
-		async beforeUpdate(_ctx: RestContext, changes: Body, current: StoredDoc): Promise<Body> {
+		async beforeCreate(ctx: RestContext, doc: Body): Promise<Body> {
+			await this.checkAssignee(ctx, doc.assignee_id);
+
+			return doc;
+		},
+
+		async beforeUpdate(ctx: RestContext, changes: Body, current: StoredDoc): Promise<Body> {
+			await this.checkAssignee(ctx, changes.assignee_id);
 			this.guardStateChange(changes, current);
 			const now = new Date().toISOString();
 			if (changes.status === "resolved" && current.status !== "resolved")
@@ -34,6 +43,23 @@ const TicketsService: ServiceSchema = {
 				changes.resolved_at = null;
 
 			return changes;
+		},
+
+		/** A ticket is assigned to a member of its organization, never to anyone else's user. */
+		async checkAssignee(ctx: RestContext, userId: unknown): Promise<void> {
+			if (typeof userId !== "string") return;
+			const members: Output[] = await ctx.call("members.findMany", {
+				field: "user_id",
+				values: [userId],
+			});
+			if (members.length === 0)
+				throw validationError([
+					{
+						field: "assignee_id",
+						message: "is not a member of this organization",
+						value: userId,
+					},
+				]);
 		},
 	},
 };

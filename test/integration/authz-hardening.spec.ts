@@ -427,3 +427,28 @@ describe("impossible calendar dates", () => {
 		});
 	});
 });
+
+describe("ticket assignees", () => {
+	test("a ticket is assigned only to a member of its organization", async () => {
+		const [neighbour] = gw.others;
+		const ticket = (await gw.api.post(`${gw.base}/tickets`, { subject: "Assign me" })).body
+			.data;
+		const path = `${gw.base}/tickets/${ticket.id}`;
+
+		const foreign = await gw.api.patch(path, { assignee_id: neighbour.user_id });
+		const unknown = await gw.api.post(`${gw.base}/tickets`, {
+			subject: "Nobody's",
+			assignee_id: "00000000-0000-4000-8000-000000000000",
+		});
+		const member = await gw.api.patch(path, { assignee_id: gw.owner.user_id });
+
+		expect(foreign.status).toBe(400);
+		expect(foreign.body.error.details[0]).toMatchObject({
+			field: "assignee_id",
+			message: "is not a member of this organization",
+		});
+		expect(unknown.status).toBe(400);
+		expect(member.status).toBe(200);
+		expect(member.body.data.assignee_id).toBe(gw.owner.user_id);
+	});
+});
