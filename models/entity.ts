@@ -161,6 +161,11 @@ export type RecordOf<E extends EntityDefinition> = SystemRecord & {
 	> | null;
 };
 
+/** The singular noun of a plural service name, for messages (`opportunities` → `opportunity`). */
+export function singularOf(plural: string): string {
+	return plural.endsWith("ies") ? `${plural.slice(0, -3)}y` : plural.replace(/s$/, "");
+}
+
 /** Every field of the entity, system fields included. */
 export function allFields(entity: EntityDefinition): Fields {
 	return { ...SYSTEM_FIELDS, ...entity.fields };

@@ -7,7 +7,7 @@
 import crypto from "node:crypto";
 import type { ServiceMethods } from "moleculer";
 import type { RestContext } from "../../models/context";
-import type { EntityDefinition, RefField } from "../../models/entity";
+import { type EntityDefinition, type RefField, singularOf } from "../../models/entity";
 import {
 	ApiError,
 	type ErrorDetail,
@@ -128,7 +128,7 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 					values: [value],
 				});
 				if (found.length === 0)
-					missing.push({ field: name, message: service.replace(/s$/, ""), value });
+					missing.push({ field: name, message: singularOf(service), value });
 			}
 			if (missing.length) throw notFound(missing.map((d) => d.message).join(", "));
 		},

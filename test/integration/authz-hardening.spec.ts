@@ -452,3 +452,18 @@ describe("ticket assignees", () => {
 		expect(member.body.data.assignee_id).toBe(gw.owner.user_id);
 	});
 });
+
+describe("messages name the missing resource", () => {
+	test("a quote for an opportunity of no one is 404 'No such opportunity'", async () => {
+		const { customerId } = await customerWithOrder();
+		const product = (await gw.api.get(`${gw.base}/products?limit=1`)).body.data[0].id;
+		const res = await gw.api.post(`${gw.base}/quotes`, {
+			customer_id: customerId,
+			opportunity_id: "00000000-0000-4000-8000-000000000000",
+			items: [{ product_id: product, quantity: 1 }],
+		});
+
+		expect(res.status).toBe(404);
+		expect(res.body.error.message).toBe("No such opportunity");
+	});
+});
