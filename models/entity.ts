@@ -71,7 +71,10 @@ export interface RefField extends FieldBase {
 export interface ListField extends FieldBase {
 	type: "list";
 	items: "string" | ValidationRule;
+	min?: number;
 	max?: number;
+	/** No item may appear twice. */
+	distinct?: boolean;
 }
 
 export type Field =
@@ -228,7 +231,15 @@ export function validatorRule(field: Field, mode: "create" | "update"): Validati
 		case "ref":
 			return { ...base, type: "uuid" };
 		case "list":
-			return { ...base, type: "array", max: field.max ?? 100, items: field.items };
+			return {
+				...base,
+				type: "array",
+				min: field.min,
+				max: field.max ?? 100,
+				unique: field.distinct,
+				items: field.items,
+				messages: { arrayUnique: "must not name an item twice" },
+			};
 	}
 }
 

@@ -467,3 +467,21 @@ describe("messages name the missing resource", () => {
 		expect(res.body.error.message).toBe("No such opportunity");
 	});
 });
+
+describe("key scopes come from the scope catalogue", () => {
+	test.each([
+		[["nonexistent:read"], "is not a scope of this API"],
+		[["customers:read", "customers:read"], "must not name an item twice"],
+		[[], "at least 1"],
+	])("scopes %j are 400; no key is stored", async (scopes, message) => {
+		const name = `scopes ${JSON.stringify(scopes)}`;
+		const res = await gw.api.post("/v1/auth/api-keys", { name, scopes });
+		const listed = await gw.api.get("/v1/auth/api-keys?limit=100");
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.code).toBe("VALIDATION_ERROR");
+		expect(res.body.error.details[0].field).toMatch(/^scopes/);
+		expect(res.body.error.details[0].message).toMatch(message);
+		expect(listed.body.data.map((k: { name: string }) => k.name)).not.toContain(name);
+	});
+});
