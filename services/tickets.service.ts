@@ -5,12 +5,12 @@
 import type { ServiceSchema } from "moleculer";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Body } from "../mixins/resource/body";
-import type { Output } from "../mixins/resource/view";
 import { workflowMixin } from "../mixins/workflow.mixin";
 import type { RestContext } from "../models/context";
 import { validationError } from "../models/errors";
 import { Ticket, TICKET_MACHINE } from "../models/support";
 import { graphqlMixin } from "../mixins/graphql.mixin";
+import { isMember } from "./auth/membership";
 import { TICKET_GRAPHQL } from "./graphql/support";
 
 const TicketsService: ServiceSchema = {
@@ -47,19 +47,14 @@ const TicketsService: ServiceSchema = {
 
 		/** A ticket is assigned to a member of its organization, never to anyone else's user. */
 		async checkAssignee(ctx: RestContext, userId: unknown): Promise<void> {
-			if (typeof userId !== "string") return;
-			const members: Output[] = await ctx.call("members.findMany", {
-				field: "user_id",
-				values: [userId],
-			});
-			if (members.length === 0)
-				throw validationError([
-					{
-						field: "assignee_id",
-						message: "is not a member of this organization",
-						value: userId,
-					},
-				]);
+			if (typeof userId !== "string" || (await isMember(ctx, userId))) return;
+			throw validationError([
+				{
+					field: "assignee_id",
+					message: "is not a member of this organization",
+					value: userId,
+				},
+			]);
 		},
 	},
 };

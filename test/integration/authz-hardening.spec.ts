@@ -485,3 +485,15 @@ describe("key scopes come from the scope catalogue", () => {
 		expect(listed.body.data.map((k: { name: string }) => k.name)).not.toContain(name);
 	});
 });
+
+describe("another organization's user", () => {
+	test("their devices are 404 'No such user', not an empty list", async () => {
+		const [neighbour] = gw.others;
+		const res = await gw.api.get(`/v1/auth/sessions/${neighbour.user_id}/devices`);
+		const own = await gw.api.get(`/v1/auth/sessions/${gw.owner.user_id}/devices`);
+
+		expect(res.status).toBe(404);
+		expect(res.body.error).toMatchObject({ code: "NOT_FOUND", message: "No such user" });
+		expect(own.status).toBe(200);
+	});
+});
