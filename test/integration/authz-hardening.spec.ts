@@ -497,3 +497,34 @@ describe("another organization's user", () => {
 		expect(own.status).toBe(200);
 	});
 });
+
+describe("CSV export", () => {
+	test("formula-looking cells are exported behind a quote, and re-importing the export changes nothing", async () => {
+		const csv = [
+			"sku,name,price,category",
+			'FX1,"=HYPERLINK(""http://evil"")",1.00,@SUM(1+1)',
+			// A spreadsheet's own text marker: the quote is not part of the value.
+			"FX2,+cmd,2.00,'-1+1",
+		].join("\n");
+		const imported = await gw.api.post(`${gw.base}/products/bulk-import`, csv, {
+			"content-type": "text/csv",
+		});
+		const exported = await gw.api.get(`${gw.base}/products/bulk-export?format=csv`);
+		const lines = (exported.body as string).split("\n").filter((l) => l.includes("FX"));
+		const again = await gw.api.post(`${gw.base}/products/bulk-import`, exported.body, {
+			"content-type": "text/csv",
+		});
+		const after = await gw.api.get(`${gw.base}/products?sku_in=FX1,FX2&sort=sku:asc`);
+
+		expect(imported.status).toBe(200);
+		expect(lines.join("\n")).toContain(`"'=HYPERLINK(""http://evil"")"`);
+		expect(lines.join("\n")).toContain("'@SUM(1+1)");
+		expect(lines.join("\n")).toContain("'+cmd");
+		expect(lines.join("\n")).toContain("'-1+1");
+		expect(again.status).toBe(200);
+		expect(after.body.data.map((p: Record<string, string>) => [p.name, p.category])).toEqual([
+			['=HYPERLINK("http://evil")', "@SUM(1+1)"],
+			["+cmd", "-1+1"],
+		]);
+	});
+});
