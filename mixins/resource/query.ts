@@ -152,8 +152,12 @@ export function parseSort(
 			details.push({ field: "sort", message: `cannot sort by "${part}"`, value: raw });
 			continue;
 		}
-		if (!sort.some(([f]) => f === storeName(name)))
-			sort.push([storeName(name), dir === "asc" ? 1 : -1]);
+		// A field sorted twice (`name:asc,name:desc`) is a contradiction, not a preference.
+		if (sort.some(([f]) => f === storeName(name))) {
+			details.push({ field: "sort", message: `sorts by ${name} more than once`, value: raw });
+			break;
+		}
+		sort.push([storeName(name), dir === "asc" ? 1 : -1]);
 	}
 	// The id tie-breaker makes the order total, so pages never overlap or skip (contract).
 	if (!sort.some(([f]) => f === "_id")) sort.push(["_id", 1]);

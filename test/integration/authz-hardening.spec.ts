@@ -528,3 +528,17 @@ describe("CSV export", () => {
 		]);
 	});
 });
+
+describe("sort", () => {
+	test("a field sorted twice is 400, reported once however often it repeats", async () => {
+		const sort = Array.from({ length: 500 }, (_, i) => `name:${i % 2 ? "desc" : "asc"}`);
+		const res = await gw.api.get(`${gw.base}/customers?sort=${sort.join(",")}`);
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details).toHaveLength(1);
+		expect(res.body.error.details[0]).toMatchObject({
+			field: "sort",
+			message: "sorts by name more than once",
+		});
+	});
+});
