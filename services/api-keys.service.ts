@@ -134,6 +134,20 @@ const ApiKeysService: ServiceSchema = {
 			},
 		},
 
+		/** Lowers every key of an organization whose own limit is above `quota` (a smaller plan). */
+		capLimits: {
+			visibility: "public",
+			params: { organization_id: "string", quota: { type: "number", integer: true } },
+			handler(ctx: Context<{ organization_id: string; quota: number }>): Promise<number> {
+				const { organization_id, quota } = ctx.params;
+
+				return this.storeUpdate(
+					{ organization_id, rate_limit_per_hour: { $gt: quota } },
+					{ rate_limit_per_hour: quota },
+				);
+			},
+		},
+
 		/**
 		 * Revokes the active keys a user made in the caller's organization whose scopes exceed
 		 * `scopes` (the user's new role; none when the user left the organization).

@@ -9,7 +9,7 @@ import { resourceMixin } from "../mixins/resource.mixin";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Output } from "../mixins/resource/view";
 import { type Auth, type Meta, type RestContext, systemAuth } from "../models/context";
-import { Organization, type PlanName, PLANS } from "../models/identity";
+import { Organization, PLAN_QUOTAS, type PlanName, PLANS } from "../models/identity";
 import { PASSWORD_RULE } from "./users.service";
 
 interface BootstrapParams {
@@ -124,7 +124,8 @@ const OrganizationsService: ServiceSchema = {
 
 		/**
 		 * Moves an organization to another plan: for operators (the REPL's `set-plan`), since
-		 * `plan` is read-only over the tenant API. Recorded as `organization.updated` by `system`.
+		 * `plan` is read-only over the tenant API. Recorded as `organization.updated` by `system`;
+		 * keys whose own limit exceeds the new plan's quota are lowered to it.
 		 */
 		setPlan: {
 			visibility: "public",
@@ -138,8 +139,14 @@ const OrganizationsService: ServiceSchema = {
 				const doc: StoredDoc | undefined = await this.storeFindOne({ _id: ctx.params.id });
 				if (!doc) return null;
 				ctx.meta.auth = systemAuth(doc._id);
+				const out: Output = await this.applyChanges(ctx, doc, { plan: ctx.params.plan });
+				// No key keeps more than the new plan gives (keys are never above it, see api-keys).
+				await ctx.call("api-keys.capLimits", {
+					organization_id: doc._id,
+					quota: PLAN_QUOTAS[ctx.params.plan],
+				});
 
-				return this.applyChanges(ctx, doc, { plan: ctx.params.plan });
+				return out;
 			},
 		},
 

@@ -129,6 +129,23 @@ describe("the operator REPL on an embedded gateway", () => {
 		expect(await repl.run(`set-plan ${owner.organization_id} platinum`)).toMatch(/Failed/);
 	});
 
+	test("set-plan to a smaller plan lowers the keys whose own limit exceeds its quota", async () => {
+		const gateway = client(`http://127.0.0.1:${port}`, owner.api_key);
+		await repl.run(`set-plan ${owner.organization_id} enterprise`);
+		const key = (
+			await gateway.post("/v1/auth/api-keys", { name: "big", rate_limit_per_hour: 50_000 })
+		).body.data;
+
+		const moved = await repl.run(`set-plan ${owner.organization_id} pro`);
+		const used = await client(`http://127.0.0.1:${port}`, key.key).get(
+			`/v1/organizations/${owner.organization_id}`,
+		);
+
+		expect(key.rate_limit_per_hour).toBe(50_000);
+		expect(moved).toBe(`Organization ${owner.organization_id} is on the pro plan.`);
+		expect(used.headers.get("x-ratelimit-limit")).toBe("10000");
+	});
+
 	test("the webhook commands list dead deliveries and refuse an unknown one clearly", async () => {
 		expect(await repl.run("dead-deliveries")).toMatch(/^No dead deliveries/);
 		expect(await repl.run(`dead-deliveries ${owner.organization_id}`)).toMatch(
