@@ -542,3 +542,19 @@ describe("sort", () => {
 		});
 	});
 });
+
+describe("primary contacts", () => {
+	test("making a contact primary makes the customer's previous primary an ordinary contact", async () => {
+		const { customerId } = await customerWithOrder();
+		const contacts = `${gw.base}/customers/${customerId}/contacts`;
+		const first = (await gw.api.post(contacts, { name: "First", is_primary: true })).body.data;
+		const second = (await gw.api.post(contacts, { name: "Second", is_primary: true })).body
+			.data;
+		const afterCreate = await gw.api.get(`${contacts}?is_primary=true`);
+		await gw.api.patch(`${contacts}/${first.id}`, { is_primary: true });
+		const afterUpdate = await gw.api.get(`${contacts}?is_primary=true`);
+
+		expect(afterCreate.body.data.map((c: { id: string }) => c.id)).toEqual([second.id]);
+		expect(afterUpdate.body.data.map((c: { id: string }) => c.id)).toEqual([first.id]);
+	});
+});
