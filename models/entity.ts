@@ -34,6 +34,8 @@ export interface StringField extends FieldBase {
 	min?: number;
 	max?: number;
 	pattern?: RegExp;
+	/** What a value not matching `pattern` is told (instead of the validator's generic line). */
+	patternMessage?: string;
 	format?: "email" | "url" | "uuid";
 }
 export interface NumberField extends FieldBase {
@@ -200,6 +202,9 @@ export function validatorRule(field: Field, mode: "create" | "update"): Validati
 				min: field.min,
 				max: field.max ?? 10000,
 				pattern: field.pattern,
+				...(field.patternMessage
+					? { messages: { stringPattern: field.patternMessage } }
+					: {}),
 			};
 		case "integer":
 			return { ...base, type: "number", integer: true, min: field.min, max: field.max };

@@ -558,3 +558,21 @@ describe("primary contacts", () => {
 		expect(afterUpdate.body.data.map((c: { id: string }) => c.id)).toEqual([first.id]);
 	});
 });
+
+describe("external ids", () => {
+	test.each([
+		["", "greater than or equal to 1"],
+		["ALFKI ", "must not start or end with whitespace"],
+		[" ALFKI", "must not start or end with whitespace"],
+	])("external_id %j is 400", async (externalId, message) => {
+		const res = await gw.api.post(`${gw.base}/customers`, {
+			name: "External",
+			segment: "smb",
+			external_id: externalId,
+		});
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details[0].field).toBe("external_id");
+		expect(res.body.error.details[0].message).toMatch(message);
+	});
+});
