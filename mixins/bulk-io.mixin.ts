@@ -94,7 +94,7 @@ function cellValue(type: string | undefined, value: string): unknown {
 				return value;
 			}
 		default:
-			return value;
+			return unguarded(value);
 	}
 }
 
@@ -107,8 +107,22 @@ function exportColumns(entity: EntityDefinition): string[] {
 	return ["id", ...own, "version", "created_at", "updated_at"];
 }
 
+/**
+ * Text a spreadsheet would run as a formula starts with `=`, `+`, `-`, `@`, a tab or a CR; the
+ * export writes it behind a `'` (OWASP: CSV injection). Text already starting with `'`s before
+ * such a character gets one more, so the import, which takes one off, returns exactly it.
+ */
+const FORMULA_START = /^'*[=+\-@\t\r]/;
+
 function csvCell(value: unknown): unknown {
+	if (typeof value === "string") return FORMULA_START.test(value) ? `'${value}` : value;
+
 	return value !== null && typeof value === "object" ? JSON.stringify(value) : value;
+}
+
+/** A text cell as exported: one guarding `'` off (see FORMULA_START). */
+function unguarded(value: string): string {
+	return value.startsWith("'") && FORMULA_START.test(value) ? value.slice(1) : value;
 }
 
 export function bulkIoMixin(options: BulkIoOptions): Partial<ServiceSchema> {

@@ -5,7 +5,7 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { Meta, RestContext } from "../models/context";
-import type { RefField } from "../models/entity";
+import { type RefField, singularOf } from "../models/entity";
 import { notFound } from "../models/errors";
 import { resourceMixin, type ResourceOptions } from "./resource.mixin";
 import type { Output } from "./resource/view";
@@ -26,7 +26,7 @@ export function childResourceMixin(options: ResourceOptions): Partial<ServiceSch
 						field: "id",
 						values: [parentId],
 					});
-					if (found.length === 0) throw notFound(parent.service.replace(/s$/, ""));
+					if (found.length === 0) throw notFound(singularOf(parent.service));
 				},
 			},
 		},

@@ -16,6 +16,7 @@ import {
 	priceLines,
 	type StoredLine,
 } from "../models/line-items";
+import { isExactMinor, maxExactMajor } from "../models/money";
 import type { StoredDoc } from "./db.mixin";
 import type { Body } from "./resource/body";
 import { type Output, project, toOutput } from "./resource/view";
@@ -70,6 +71,13 @@ export function lineItemsMixin(entity: EntityDefinition): Partial<ServiceSchema>
 				if (!touched) return changes;
 				const merged = { ...current, ...changes };
 				const totals = documentTotals(merged.items as StoredLine[], merged as Amounts);
+				if (!isExactMinor(totals.subtotal) || !isExactMinor(totals.total_amount))
+					throw validationError([
+						{
+							field: "items",
+							message: `make the total larger than ${maxExactMajor(currency)} ${currency}`,
+						},
+					]);
 				if (totals.total_amount < 0)
 					throw validationError([
 						{

@@ -35,6 +35,11 @@ export interface ResourceOptions {
 
 /** Most rows `findMany` returns for one call (the `include` of one page, a DataLoader batch). */
 const FIND_MANY_MAX = 1000;
+const FIND_MANY_PARAMS = {
+	field: "string",
+	values: { type: "array", items: "string", max: FIND_MANY_MAX },
+} as const;
+type FindManyContext = Context<{ field: string; values: string[] }, Meta>;
 
 export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> {
 	const { entity } = options;
@@ -97,36 +102,29 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				},
 			},
 
-			/** Rows of the caller's organization whose `field` is one of `values` (batch loading). */
+			/**
+			 * Rows of the caller's organization whose `field` is one of `values` (batch loading):
+			 * for the server's own checks (does this reference exist?), so it asks for no scope.
+			 */
 			findMany: {
 				visibility: "public",
-				params: {
-					field: "string",
-					values: { type: "array", items: "string", max: FIND_MANY_MAX },
+				params: FIND_MANY_PARAMS,
+				handler(ctx: FindManyContext): Promise<Output[]> {
+					return this.findRows(ctx);
 				},
-				handler(
-					ctx: Context<{ field: string; values: string[] }, Meta>,
-				): Promise<Output[]> {
-					const { field, values } = ctx.params;
-					if (field !== "id" && !(field in entity.fields))
-						throw validationError([{ field: "field", message: "unknown" }]);
+			},
 
-					return this.cachedRead(ctx, "findMany", async () => {
-						const org = this.orgOf(ctx);
-						// The organization is checked on the rows found, not in the query: given an
-						// equality on `organization_id`, NeDB would scan every row of the organization
-						// instead of using the index of `field`. The values are ids of the caller's own
-						// rows, so few are dropped.
-						const query = { [field === "id" ? "_id" : field]: { $in: values } };
-						const docs: StoredDoc[] = await this.storeFind(query, {
-							limit: FIND_MANY_MAX,
-							sort: [["_id", 1]],
-						});
-
-						return docs
-							.filter((d) => d.organization_id === org)
-							.map((d) => this.toOutput(d));
-					});
+			/**
+			 * `findMany` on the caller's behalf, for `include=`: embedding a relation shows its
+			 * rows, so it needs their read scope, as reading them directly (and GraphQL's
+			 * relation fields, `graphqlByIds`) does.
+			 */
+			embed: {
+				visibility: "public",
+				scope: `${scope}:read`,
+				params: FIND_MANY_PARAMS,
+				handler(ctx: FindManyContext): Promise<Output[]> {
+					return this.findRows(ctx);
 				},
 			},
 		},
@@ -134,6 +132,11 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 		methods: {
 			...writeMethods(entity, { createdEvent: options.createdEvent }),
 			...listMethods(entity),
+
+			/** A workflow's rule for the state a record is created in (mixins/workflow.mixin.ts). */
+			checkNewState(_doc: Body): void {
+				// no state to check by default
+			},
 
 			/** Hooks a domain overrides to add its rules; each returns the (possibly changed) body. */
 			async beforeCreate(_ctx: RestContext, doc: Body): Promise<Body> {
@@ -156,6 +159,29 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				_out: Output,
 			): Promise<void> {
 				// nothing to follow up by default
+			},
+
+			async findRows(ctx: FindManyContext): Promise<Output[]> {
+				const { field, values } = ctx.params;
+				if (field !== "id" && !(field in entity.fields))
+					throw validationError([{ field: "field", message: "unknown" }]);
+
+				return this.cachedRead(ctx, "findMany", async () => {
+					const org = this.orgOf(ctx);
+					// The organization is checked on the rows found, not in the query: given an
+					// equality on `organization_id`, NeDB would scan every row of the organization
+					// instead of using the index of `field`. The values are ids of the caller's own
+					// rows, so few are dropped.
+					const query = { [field === "id" ? "_id" : field]: { $in: values } };
+					const docs: StoredDoc[] = await this.storeFind(query, {
+						limit: FIND_MANY_MAX,
+						sort: [["_id", 1]],
+					});
+
+					return docs
+						.filter((d) => d.organization_id === org)
+						.map((d) => this.toOutput(d));
+				});
 			},
 
 			async getResource(ctx: RestContext): Promise<Output> {

@@ -7,6 +7,7 @@
  */
 import type { ServiceSchema } from "moleculer";
 import type { RestContext } from "../models/context";
+import { validationError, withArticle } from "../models/errors";
 import { assertTransition, type StateMachine } from "../models/state-machine";
 import type { StoredDoc } from "./db.mixin";
 import { resourceMixin, type ResourceOptions } from "./resource.mixin";
@@ -88,6 +89,23 @@ export function workflowMixin(options: WorkflowOptions): Partial<ServiceSchema> 
 			/** Hook for a domain's own preconditions of a step (a quote must have items to be sent). */
 			async beforeTransition(_ctx: RestContext, _current: StoredDoc, _to: string) {
 				// no extra rule by default
+			},
+
+			/**
+			 * A record starts in the machine's initial state, also where `PUT` moves the state
+			 * (leads, tickets): later states are reached through their transitions, which record
+			 * their events (`lead.qualified`) and fields (`resolved_at`, the lead's customer).
+			 */
+			checkNewState(doc: Body): void {
+				const state = doc[field];
+				if (state === undefined || state === machine.initial) return;
+				throw validationError([
+					{
+						field,
+						message: `must be ${machine.initial} when ${withArticle(machine.entity)} is created; later states are reached by their workflow`,
+						value: state,
+					},
+				]);
 			},
 
 			/** For `PUT`-driven states: refuses a change of the state field the table does not allow. */

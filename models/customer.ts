@@ -1,5 +1,5 @@
 import { defineEntity, type RecordOf } from "./entity";
-import { NAME_FIELD, ownerRef } from "./fields";
+import { externalId, NAME_FIELD, ownerRef } from "./fields";
 
 export const CUSTOMER_SEGMENTS = [
 	"enterprise",
@@ -51,14 +51,7 @@ export const Customer = defineEntity({
 			description: "Total invoiced to the customer, in major units of `currency`",
 		},
 		currency: { type: "string", pattern: /^[A-Z]{3}$/, default: "USD", filter: true },
-		external_id: {
-			type: "string",
-			max: 100,
-			unique: true,
-			filter: true,
-			description:
-				"Your own id for the customer; unique in the organization, used by imports",
-		},
+		external_id: externalId("customer"),
 		address: {
 			type: "object",
 			maxBytes: 4096,

@@ -20,8 +20,8 @@ interface FieldBase {
 	sort?: boolean;
 	/** Searched by `q`. */
 	search?: boolean;
-	/** Unique within an organization. */
-	unique?: boolean;
+	/** Unique within an organization; `"global"`: across all of them (an organization's slug). */
+	unique?: boolean | "global";
 	/** Kept in a store index. */
 	index?: boolean;
 	/** Hidden from every response (password hashes, secret hashes). */
@@ -34,6 +34,8 @@ export interface StringField extends FieldBase {
 	min?: number;
 	max?: number;
 	pattern?: RegExp;
+	/** What a value not matching `pattern` is told (instead of the validator's generic line). */
+	patternMessage?: string;
 	format?: "email" | "url" | "uuid";
 }
 export interface NumberField extends FieldBase {
@@ -71,7 +73,10 @@ export interface RefField extends FieldBase {
 export interface ListField extends FieldBase {
 	type: "list";
 	items: "string" | ValidationRule;
+	min?: number;
 	max?: number;
+	/** No item may appear twice. */
+	distinct?: boolean;
 }
 
 export type Field =
@@ -161,6 +166,11 @@ export type RecordOf<E extends EntityDefinition> = SystemRecord & {
 	> | null;
 };
 
+/** The singular noun of a plural service name, for messages (`opportunities` → `opportunity`). */
+export function singularOf(plural: string): string {
+	return plural.endsWith("ies") ? `${plural.slice(0, -3)}y` : plural.replace(/s$/, "");
+}
+
 /** Every field of the entity, system fields included. */
 export function allFields(entity: EntityDefinition): Fields {
 	return { ...SYSTEM_FIELDS, ...entity.fields };
@@ -203,13 +213,17 @@ export function validatorRule(field: Field, mode: "create" | "update"): Validati
 				min: field.min,
 				max: field.max ?? 10000,
 				pattern: field.pattern,
+				...(field.patternMessage
+					? { messages: { stringPattern: field.patternMessage } }
+					: {}),
 			};
 		case "integer":
 			return { ...base, type: "number", integer: true, min: field.min, max: field.max };
 		case "number":
 			return { ...base, type: "number", min: field.min, max: field.max };
 		case "money":
-			return { ...base, type: "number", min: field.min, max: 1e13 };
+			// A trillion: in minor units of a three-digit currency (KWD) still under 2^53, so exact.
+			return { ...base, type: "number", min: field.min, max: 1e12 };
 		case "enum":
 			return { ...base, type: "enum", values: [...field.values] };
 		case "boolean":
@@ -233,7 +247,15 @@ export function validatorRule(field: Field, mode: "create" | "update"): Validati
 		case "ref":
 			return { ...base, type: "uuid" };
 		case "list":
-			return { ...base, type: "array", max: field.max ?? 100, items: field.items };
+			return {
+				...base,
+				type: "array",
+				min: field.min,
+				max: field.max ?? 100,
+				unique: field.distinct,
+				items: field.items,
+				messages: { arrayUnique: "must not name an item twice" },
+			};
 	}
 }
 

@@ -102,6 +102,11 @@ export function conflict(message: string, details: ErrorDetail[] = []): ApiError
 	return new ApiError("CONFLICT", message, { details });
 }
 
+/** `a lead`, `an order`: the noun with its indefinite article, for messages. */
+export function withArticle(noun: string): string {
+	return `${/^[aeiou]/i.test(noun) ? "an" : "a"} ${noun}`;
+}
+
 export function invalidTransition(
 	resource: string,
 	from: string,
@@ -110,7 +115,7 @@ export function invalidTransition(
 ): ApiError {
 	return new ApiError(
 		"INVALID_STATE_TRANSITION",
-		`${/^[aeiou]/i.test(resource) ? "An" : "A"} ${resource} cannot go from ${from} to ${to}`,
+		`${withArticle(resource).replace(/^a/, "A")} cannot go from ${from} to ${to}`,
 		{ details: [{ field, message: `not allowed from ${from}`, value: to }] },
 	);
 }

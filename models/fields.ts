@@ -44,3 +44,20 @@ export function workflowStatus<V extends readonly string[]>(values: V, initial: 
 		sort: true,
 	} as const;
 }
+
+/**
+ * Your own id for a record, matched by imports: unique in the organization, never empty and
+ * without surrounding whitespace, so `"ALFKI "` cannot sit beside `"ALFKI"` as another record.
+ */
+export function externalId(noun: string) {
+	return {
+		type: "string",
+		min: 1,
+		max: 100,
+		pattern: /^\S(?:.*\S)?$/,
+		patternMessage: "must not start or end with whitespace",
+		unique: true,
+		filter: true,
+		description: `Your own id for the ${noun}; unique in the organization, used by imports`,
+	} as const;
+}

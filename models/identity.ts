@@ -85,7 +85,23 @@ export function scopesWithin(granted: readonly string[], wanted: readonly string
 	});
 }
 
-export const SCOPE_PATTERN = /^(\*|(\*|[a-z-]+):(read|write|\*))$/;
+/** `*`, or `<resource>:read|write|*` where the resource is `*` or one of SCOPE_RESOURCES. */
+export const SCOPE_PATTERN = new RegExp(
+	`^(\\*|(\\*|${SCOPE_RESOURCES.join("|")}):(read|write|\\*))$`,
+);
+
+/** The scopes of a key or client: scopes of this API only, each once, at least one. */
+export const SCOPES_FIELD = {
+	type: "list",
+	items: {
+		type: "string",
+		pattern: SCOPE_PATTERN,
+		messages: { stringPattern: "is not a scope of this API" },
+	},
+	min: 1,
+	max: 100,
+	distinct: true,
+} as const;
 
 export const Organization = defineEntity({
 	name: "organization",
@@ -96,10 +112,12 @@ export const Organization = defineEntity({
 			type: "string",
 			pattern: /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/,
 			max: 64,
-			unique: true,
+			// Names the organization wherever it appears, so no two may share it.
+			unique: "global",
 			filter: true,
 		},
-		plan: { type: "enum", values: PLANS, default: "free", filter: true },
+		// Billing decides the plan (bootstrap, operators); a tenant raising its own would lift its quota.
+		plan: { type: "enum", values: PLANS, default: "free", readOnly: true, filter: true },
 		settings: { type: "object", maxBytes: 16384 },
 	},
 });
@@ -130,7 +148,7 @@ export const ApiKey = defineEntity({
 	defaultSort: "created_at:desc",
 	fields: {
 		name: { type: "string", min: 1, max: 200, required: true, sort: true, search: true },
-		scopes: { type: "list", items: { type: "string", pattern: SCOPE_PATTERN }, max: 100 },
+		scopes: SCOPES_FIELD,
 		expires_at: { type: "datetime", sort: true },
 		is_active: { type: "boolean", default: true, filter: true },
 		rate_limit_per_hour: { type: "integer", min: 1, max: 10_000_000 },

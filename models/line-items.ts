@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { ValidationRule } from "fastest-validator";
 import type { ErrorDetail } from "./errors";
-import { lineTotal, minorDigits, toMajor, toMinor } from "./money";
+import { isExactMinor, lineTotal, maxExactMajor, minorDigits, toMajor, toMinor } from "./money";
 
 export const MAX_LINES = 500;
 
@@ -106,6 +106,13 @@ export function priceLines(
 				message: "has more than 6 decimals",
 				value: discount,
 			});
+		const total = lineTotal(unit ?? 0, line.quantity, discount);
+		if (!isExactMinor(total))
+			details.push({
+				field: at("quantity"),
+				message: `makes the line total larger than ${maxExactMajor(currency)} ${currency}`,
+				value: line.quantity,
+			});
 
 		return {
 			product_id: line.product_id ?? null,
@@ -114,7 +121,7 @@ export function priceLines(
 			quantity: line.quantity,
 			unit_price: unit ?? 0,
 			discount,
-			total: lineTotal(unit ?? 0, line.quantity, discount),
+			total,
 		};
 	});
 }

@@ -57,6 +57,23 @@ export function lineTotal(unitMinor: number, quantity: number, discount = 0): nu
 	return Number(rest * 2n >= MILLION ? whole + 1n : whole);
 }
 
+/**
+ * Whether a computed amount in minor units is exact: beyond 2^53 a JSON number (and the store)
+ * silently rounds it, so such an amount is refused instead of stored wrong.
+ */
+export function isExactMinor(minor: number): boolean {
+	return Number.isSafeInteger(minor);
+}
+
+/** The largest exact amount in major units of `currency`, as text for error messages. */
+export function maxExactMajor(currency: string): string {
+	// Dividing would round it (2^53 − 1 has more digits than a double keeps after the point).
+	const digits = minorDigits(currency);
+	const text = String(Number.MAX_SAFE_INTEGER);
+
+	return digits ? `${text.slice(0, -digits)}.${text.slice(-digits)}` : text;
+}
+
 /** The entity field holding an ISO 4217 code (`currencyField` of entities with money). */
 export const CURRENCY_FIELD = {
 	type: "string",

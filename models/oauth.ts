@@ -5,7 +5,7 @@
  */
 import { Errors } from "moleculer";
 import { defineEntity, type RecordOf } from "./entity";
-import { SCOPE_PATTERN } from "./identity";
+import { SCOPES_FIELD } from "./identity";
 
 /** Access tokens live one hour (issue 3); refresh tokens and codes as below. */
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
@@ -34,9 +34,7 @@ export const OAuthClient = defineEntity({
 				"Exact redirect URIs; a request must name one of them character for character",
 		},
 		scopes: {
-			type: "list",
-			items: { type: "string", pattern: SCOPE_PATTERN },
-			max: 100,
+			...SCOPES_FIELD,
 			description: "The most a token of this client may carry (default: its creator's)",
 		},
 		grant_types: {

@@ -56,6 +56,8 @@ function baseSchema(field: Field): JsonSchema {
 				type: "array",
 				items: typeof field.items === "string" ? { type: field.items } : {},
 				maxItems: field.max ?? 100,
+				...(field.min ? { minItems: field.min } : {}),
+				...(field.distinct ? { uniqueItems: true } : {}),
 			};
 	}
 }

@@ -2,7 +2,7 @@ import { defineEntity, type RecordOf } from "./entity";
 import { lineRule, MAX_LINES } from "./line-items";
 import { CURRENCY_FIELD } from "./money";
 import { defineStateMachine } from "./state-machine";
-import { ownerRef, workflowStatus } from "./fields";
+import { externalId, ownerRef, workflowStatus } from "./fields";
 
 export const ORDER_STATUSES = [
 	"draft",
@@ -58,14 +58,7 @@ export const Order = defineEntity({
 			search: true,
 			description: "Given or generated (`SO-…`); unique in the organization",
 		},
-		external_id: {
-			type: "string",
-			max: 100,
-			unique: true,
-			immutable: true,
-			filter: true,
-			description: "Your own id for the order; unique in the organization, used by imports",
-		},
+		external_id: { ...externalId("order"), immutable: true },
 		customer_id: ownerRef("customers"),
 		quote_id: { type: "ref", service: "quotes", immutable: true, filter: true },
 		status: workflowStatus(ORDER_STATUSES, "draft"),

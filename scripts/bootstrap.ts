@@ -1,5 +1,6 @@
 /**
- * `npm run bootstrap -- --org NAME --email EMAIL --password PW [--plan free|pro|enterprise]`
+ * `npm run bootstrap -- --org NAME --email EMAIL --password PW [--plan free|pro|enterprise]
+ *  [--key-rate-limit N]`
  *
  * Creates an organization, its owner and an owner API key, and prints one JSON line
  * `{"organization_id","user_id","api_key"}`. Embedded (no TRANSPORTER) it opens the store
@@ -13,15 +14,25 @@ import { createNode } from "./node";
 
 const IDENTITY_SERVICES = ["organizations", "users", "members", "api-keys", "events"];
 const USAGE =
-	"usage: npm run bootstrap -- --org NAME --email EMAIL --password PASSWORD [--plan free|pro|enterprise]";
+	"usage: npm run bootstrap -- --org NAME --email EMAIL --password PASSWORD [--plan free|pro|enterprise] [--key-rate-limit N]";
 
-function readArgs(): { name: string; email: string; password: string; plan: string } {
+interface BootstrapArgs {
+	name: string;
+	email: string;
+	password: string;
+	plan: string;
+	/** The owner key's own hourly limit; an operator may set it above the plan (load tests). */
+	key_rate_limit_per_hour?: number;
+}
+
+function readArgs(): BootstrapArgs {
 	const { values } = parseArgs({
 		options: {
 			org: { type: "string" },
 			email: { type: "string" },
 			password: { type: "string" },
 			plan: { type: "string", default: "free" },
+			"key-rate-limit": { type: "string" },
 		},
 	});
 	if (!values.org || !values.email || !values.password) throw new Error(USAGE);
@@ -31,6 +42,9 @@ function readArgs(): { name: string; email: string; password: string; plan: stri
 		email: values.email,
 		password: values.password,
 		plan: values.plan ?? "free",
+		...(values["key-rate-limit"] === undefined
+			? {}
+			: { key_rate_limit_per_hour: Number(values["key-rate-limit"]) }),
 	};
 }
 

@@ -135,6 +135,19 @@ async function revokeKey(broker: ServiceBroker, args: ReplArgs): Promise<void> {
 	);
 }
 
+async function setPlan(broker: ServiceBroker, args: ReplArgs): Promise<void> {
+	if (!offered(broker, "organizations.setPlan"))
+		return print("No node runs the organizations service: no plan can be changed now.");
+
+	const org: Organization | null = await broker.call("organizations.setPlan", {
+		id: args.orgId,
+		plan: args.plan,
+	});
+	if (!org) return print(`No organization has the id ${String(args.orgId)}.`);
+
+	print(`Organization ${org.id} is on the ${org.plan} plan.`);
+}
+
 /**
  * Rate-limit counters live in Redis when REDIS_URL is set (shared by every node, so this
  * process reaches them too), else in the memory of each gateway process: the embedded REPL is
@@ -233,6 +246,11 @@ export const replCommands: ReplCommand[] = [
 		command: "revoke-key <id>",
 		description: "Revoke an API key by its id, at once, whatever its organization",
 		action: reported(revokeKey),
+	},
+	{
+		command: "set-plan <orgId> <plan>",
+		description: "Move an organization to another plan (free, pro, enterprise): tenants cannot",
+		action: reported(setPlan),
 	},
 	{
 		command: "reset-limit <keyId>",

@@ -21,6 +21,7 @@ import {
 	weekOf,
 } from "../models/analytics";
 import type { Auth, Meta, RestContext } from "../models/context";
+import { unrealDates } from "../models/dates";
 import { ApiError, notFound, validationError } from "../models/errors";
 import type { StoredLine } from "../models/line-items";
 import { toMajor } from "../models/money";
@@ -141,6 +142,8 @@ const AnalyticsService: ServiceSchema = {
 			scope: "analytics:read",
 			async handler(ctx: RestContext): Promise<Record<string, unknown>> {
 				const { group_by: groupBy, from, to } = salesQuery(ctx.params.query ?? {});
+				const unreal = unrealDates({ from, to });
+				if (unreal.length) throw validationError(unreal);
 				if (from && to && from > to)
 					throw validationError([
 						{ field: "from", message: "must not be after to", value: from },

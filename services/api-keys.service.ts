@@ -32,6 +32,7 @@ interface IssueParams {
 	user_id: string;
 	name: string;
 	scopes: string[];
+	rate_limit_per_hour?: number;
 }
 
 const ApiKeysService: ServiceSchema = {
@@ -133,6 +134,20 @@ const ApiKeysService: ServiceSchema = {
 			},
 		},
 
+		/** Lowers every key of an organization whose own limit is above `quota` (a smaller plan). */
+		capLimits: {
+			visibility: "public",
+			params: { organization_id: "string", quota: { type: "number", integer: true } },
+			handler(ctx: Context<{ organization_id: string; quota: number }>): Promise<number> {
+				const { organization_id, quota } = ctx.params;
+
+				return this.storeUpdate(
+					{ organization_id, rate_limit_per_hour: { $gt: quota } },
+					{ rate_limit_per_hour: quota },
+				);
+			},
+		},
+
 		/**
 		 * Revokes the active keys a user made in the caller's organization whose scopes exceed
 		 * `scopes` (the user's new role; none when the user left the organization).
@@ -163,19 +178,29 @@ const ApiKeysService: ServiceSchema = {
 			},
 		},
 
-		/** A key for `user_id` made by the system itself (bootstrap). */
+		/**
+		 * A key for `user_id` made by the system itself (bootstrap). An operator may give it a
+		 * `rate_limit_per_hour` above the plan's quota (a load test), which tenants cannot.
+		 */
 		issue: {
 			visibility: "public",
 			async handler(ctx: Context<IssueParams, Meta>): Promise<Output & { key: string }> {
-				const { organization_id, user_id, name, scopes } = ctx.params;
+				const { organization_id, user_id, name, scopes, rate_limit_per_hour } = ctx.params;
 				const auth: Auth = {
 					organization_id,
 					actor: { type: "user", id: user_id },
 					scopes,
 					user_id,
 				};
+				const key: Output & { key: string } = await ctx.call(
+					"api-keys.create",
+					{ body: { name, scopes } },
+					{ meta: { auth } },
+				);
+				if (rate_limit_per_hour === undefined) return key;
+				await this.storeUpdate({ _id: key.id, organization_id }, { rate_limit_per_hour });
 
-				return ctx.call("api-keys.create", { body: { name, scopes } }, { meta: { auth } });
+				return { ...key, rate_limit_per_hour };
 			},
 		},
 	},
@@ -199,6 +224,7 @@ const ApiKeysService: ServiceSchema = {
 					},
 				]);
 			}
+			await this.checkPlanQuota(ctx, doc.rate_limit_per_hour);
 			const secret = newKey();
 			ctx.locals.secret = secret;
 
@@ -227,12 +253,34 @@ const ApiKeysService: ServiceSchema = {
 				if (allowed.length !== (changes.scopes as string[]).length)
 					throw forbidden("A key cannot gain scopes its editor lacks");
 			}
+			await this.checkPlanQuota(ctx, changes.rate_limit_per_hour);
 			if (changes.is_active === false && current.is_active) {
 				changes.revoked_at = new Date().toISOString();
 				ctx.locals.revoking = true;
 			}
 
 			return changes;
+		},
+
+		/**
+		 * A key's own hourly limit may lower its plan's quota, never raise it: otherwise any
+		 * admin could lift a free organization above enterprise. Operators may (`issue`).
+		 */
+		async checkPlanQuota(ctx: RestContext, limit: unknown): Promise<void> {
+			if (typeof limit !== "number") return;
+			const org: { plan: PlanName } | null = await ctx.call("organizations.resolve", {
+				id: this.orgOf(ctx),
+			});
+			const quota = PLAN_QUOTAS[org?.plan ?? "free"];
+			if (limit <= quota) return;
+
+			throw validationError([
+				{
+					field: "rate_limit_per_hour",
+					message: `must not exceed the ${org?.plan ?? "free"} plan's quota of ${quota} per hour`,
+					value: limit,
+				},
+			]);
 		},
 
 		async revokeKey(ctx: RestContext, current: StoredDoc): Promise<void> {

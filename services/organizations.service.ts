@@ -9,7 +9,7 @@ import { resourceMixin } from "../mixins/resource.mixin";
 import type { StoredDoc } from "../mixins/db.mixin";
 import type { Output } from "../mixins/resource/view";
 import { type Auth, type Meta, type RestContext, systemAuth } from "../models/context";
-import { Organization, type PlanName, PLANS } from "../models/identity";
+import { Organization, PLAN_QUOTAS, type PlanName, PLANS } from "../models/identity";
 import { PASSWORD_RULE } from "./users.service";
 
 interface BootstrapParams {
@@ -17,6 +17,8 @@ interface BootstrapParams {
 	email: string;
 	password: string;
 	plan?: PlanName;
+	/** The owner key's own hourly limit, which may exceed the plan's quota (operators only). */
+	key_rate_limit_per_hour?: number;
 }
 
 export interface BootstrapResult {
@@ -67,6 +69,13 @@ const OrganizationsService: ServiceSchema = {
 				email: { type: "email", max: 254 },
 				password: PASSWORD_RULE,
 				plan: { type: "enum", values: [...PLANS], optional: true },
+				key_rate_limit_per_hour: {
+					type: "number",
+					integer: true,
+					min: 1,
+					max: 10_000_000,
+					optional: true,
+				},
 			},
 			async handler(ctx: Context<BootstrapParams, Meta>): Promise<BootstrapResult> {
 				const { email, password } = ctx.params;
@@ -94,6 +103,7 @@ const OrganizationsService: ServiceSchema = {
 						user_id: user.id,
 						name: "Owner key (bootstrap)",
 						scopes: ["*"],
+						rate_limit_per_hour: ctx.params.key_rate_limit_per_hour,
 					},
 					{ meta: { auth } },
 				);
@@ -109,6 +119,34 @@ const OrganizationsService: ServiceSchema = {
 				const docs: StoredDoc[] = await this.storeFind({}, { sort: [["created_at", 1]] });
 
 				return docs.map((d) => this.toOutput(d));
+			},
+		},
+
+		/**
+		 * Moves an organization to another plan: for operators (the REPL's `set-plan`), since
+		 * `plan` is read-only over the tenant API. Recorded as `organization.updated` by `system`;
+		 * keys whose own limit exceeds the new plan's quota are lowered to it.
+		 */
+		setPlan: {
+			visibility: "public",
+			params: {
+				id: { type: "string", max: 100 },
+				plan: { type: "enum", values: [...PLANS] },
+			},
+			async handler(
+				ctx: Context<{ id: string; plan: PlanName }, Meta>,
+			): Promise<Output | null> {
+				const doc: StoredDoc | undefined = await this.storeFindOne({ _id: ctx.params.id });
+				if (!doc) return null;
+				ctx.meta.auth = systemAuth(doc._id);
+				const out: Output = await this.applyChanges(ctx, doc, { plan: ctx.params.plan });
+				// No key keeps more than the new plan gives (keys are never above it, see api-keys).
+				await ctx.call("api-keys.capLimits", {
+					organization_id: doc._id,
+					quota: PLAN_QUOTAS[ctx.params.plan],
+				});
+
+				return out;
 			},
 		},
 

@@ -16,6 +16,7 @@ import { hasScope, type Role, scopesOfRole } from "../models/identity";
 import { Session, type TokenPair } from "../models/session";
 import { checkBody } from "./auth/body-check";
 import { createLoginThrottle, type LoginThrottle } from "./auth/login-throttle";
+import { isMember } from "./auth/membership";
 import { SessionGrants } from "./auth/session-grants";
 import { SessionStore } from "./auth/session-store";
 import type { ActiveSession } from "./tokens.service";
@@ -107,8 +108,14 @@ const SessionsService: ServiceSchema = {
 			async handler(ctx: RestContext): Promise<Output[]> {
 				const auth = ctx.meta.auth as Auth;
 				const userId = ctx.params.params?.user_id;
-				// Other users' devices (with their addresses) are for those who manage members.
-				if (userId !== auth.user_id && !hasScope(auth.scopes, "members:write"))
+				// Other users' devices (with their addresses) are for those who manage members, and
+				// only of this organization's members: another's user is no user here.
+				const other = userId !== auth.user_id;
+				if (
+					other &&
+					(!hasScope(auth.scopes, "members:write") ||
+						!(await isMember(ctx, String(userId))))
+				)
 					throw notFound("user");
 				const docs: StoredDoc[] = await this.storeFind(
 					{ organization_id: auth.organization_id, user_id: userId, status: "active" },

@@ -7,8 +7,10 @@ import type { StoredDoc } from "../mixins/db.mixin";
 import type { Body } from "../mixins/resource/body";
 import { workflowMixin } from "../mixins/workflow.mixin";
 import type { RestContext } from "../models/context";
+import { validationError } from "../models/errors";
 import { Ticket, TICKET_MACHINE } from "../models/support";
 import { graphqlMixin } from "../mixins/graphql.mixin";
+import { isMember } from "./auth/membership";
 import { TICKET_GRAPHQL } from "./graphql/support";
 
 const TicketsService: ServiceSchema = {
@@ -23,7 +25,14 @@ const TicketsService: ServiceSchema = {
 	},
 
 	methods: {
-		async beforeUpdate(_ctx: RestContext, changes: Body, current: StoredDoc): Promise<Body> {
+		async beforeCreate(ctx: RestContext, doc: Body): Promise<Body> {
+			await this.checkAssignee(ctx, doc.assignee_id);
+
+			return doc;
+		},
+
+		async beforeUpdate(ctx: RestContext, changes: Body, current: StoredDoc): Promise<Body> {
+			await this.checkAssignee(ctx, changes.assignee_id);
 			this.guardStateChange(changes, current);
 			const now = new Date().toISOString();
 			if (changes.status === "resolved" && current.status !== "resolved")
@@ -34,6 +43,18 @@ const TicketsService: ServiceSchema = {
 				changes.resolved_at = null;
 
 			return changes;
+		},
+
+		/** A ticket is assigned to a member of its organization, never to anyone else's user. */
+		async checkAssignee(ctx: RestContext, userId: unknown): Promise<void> {
+			if (typeof userId !== "string" || (await isMember(ctx, userId))) return;
+			throw validationError([
+				{
+					field: "assignee_id",
+					message: "is not a member of this organization",
+					value: userId,
+				},
+			]);
 		},
 	},
 };

@@ -4,6 +4,7 @@
  * field by field; nothing unknown or read-only is ever stored.
  */
 import Validator, { type ValidationError as FvError } from "fastest-validator";
+import { isRealDate } from "../../models/dates";
 import {
 	type EntityDefinition,
 	ownEntry,
@@ -72,10 +73,7 @@ function semanticDetails(entity: EntityDefinition, body: Body, currency: string)
 				value,
 			});
 		}
-		if (
-			(field.type === "date" || field.type === "datetime") &&
-			Number.isNaN(Date.parse(value as string))
-		) {
+		if ((field.type === "date" || field.type === "datetime") && !isRealDate(value as string)) {
 			details.push({ field: name, message: "is not a real date", value });
 		}
 		if (

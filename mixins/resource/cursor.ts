@@ -3,6 +3,7 @@
  * to the sort they were made under, and the store condition that resumes from them.
  */
 import crypto from "node:crypto";
+import { allFields, type EntityDefinition, type Field } from "../../models/entity";
 import type { ErrorDetail } from "../../models/errors";
 import type { SortSpec, StoreQuery } from "./query";
 
@@ -41,17 +42,58 @@ export function cursorTowards(raw: string, direction: Cursor["direction"]): stri
 	}
 }
 
+/** The JSON type a stored value of `field` has; only fields of these types can be sorted on. */
+function scalarType(field: Field | undefined): "string" | "number" | "boolean" | undefined {
+	switch (field?.type) {
+		case "string":
+		case "enum":
+		case "date":
+		case "datetime":
+		case "ref":
+			return "string";
+		case "integer":
+		case "number":
+		case "money":
+			return "number";
+		case "boolean":
+			return "boolean";
+		default:
+			return undefined;
+	}
+}
+
+/**
+ * Whether every decoded value is a plain value of its sort field's type (or null, except for
+ * the id). The values go into the store query as they are: an object there would be read as
+ * an operator (`{"$regex": …}`, `{"$where": …}`), so anything but a scalar is refused.
+ */
+function valuesFit(entity: EntityDefinition, sort: SortSpec, values: unknown[]): boolean {
+	const fields = allFields(entity);
+
+	return sort.every(([stored], i) => {
+		const name = stored === "_id" ? "id" : stored;
+		const value = values[i];
+		if (value === null) return name !== "id";
+		const type = scalarType(Object.hasOwn(fields, name) ? fields[name] : undefined);
+
+		return typeof value === type && (type !== "number" || Number.isFinite(value));
+	});
+}
+
 export function decodeCursor(
 	raw: string,
+	entity: EntityDefinition,
 	sort: SortSpec,
 	details: ErrorDetail[],
 ): Cursor | undefined {
 	try {
 		const parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
 		const valid =
+			parsed !== null &&
 			parsed.s === sortKey(sort) &&
 			Array.isArray(parsed.v) &&
 			parsed.v.length === sort.length &&
+			valuesFit(entity, sort, parsed.v) &&
 			(parsed.d === "next" || parsed.d === "prev");
 		if (valid) return { values: parsed.v, direction: parsed.d };
 	} catch {

@@ -115,9 +115,12 @@ export function listMethods(entity: EntityDefinition): ServiceMethods {
 						docs.map((d) => d[key]).filter((v): v is string => typeof v === "string"),
 					),
 				];
-				const related: Output[] = ids.length
-					? await ctx.call(`${relation.service}.findMany`, { field, values: ids })
-					: [];
+				// `embed` checks the caller's read scope of the related resource (403 without it),
+				// also for an empty page, so the answer does not depend on the data.
+				const related: Output[] = await ctx.call(`${relation.service}.embed`, {
+					field,
+					values: ids,
+				});
 				rows.forEach((row, i) => {
 					const own = docs[i][key];
 					row[name] = many

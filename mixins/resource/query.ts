@@ -3,6 +3,7 @@
  * operators, `q`, multi-field sort ending in `id`, page/limit or opaque keyset cursors, `fields`
  * and `include`. The output is a store query that NeDB and MongoDB both understand.
  */
+import { isRealDate } from "../../models/dates";
 import { allFields, type EntityDefinition, type Field, ownEntry } from "../../models/entity";
 import { type ErrorDetail, validationError } from "../../models/errors";
 import { minorDigits } from "../../models/money";
@@ -86,13 +87,13 @@ function storedValue(name: string, field: Field, raw: string, details: ErrorDeta
 
 			return bad("must be true or false");
 		case "date":
-			if (!/^\d{4}-\d{2}-\d{2}$/.test(raw) || Number.isNaN(Date.parse(raw)))
+			if (!/^\d{4}-\d{2}-\d{2}$/.test(raw) || !isRealDate(raw))
 				return bad("must be a date YYYY-MM-DD");
 
 			return raw;
 		case "datetime": {
 			const time = Date.parse(raw);
-			if (Number.isNaN(time)) return bad("must be a date or an RFC 3339 date-time");
+			if (!isRealDate(raw)) return bad("must be a date or an RFC 3339 date-time");
 
 			return new Date(time).toISOString();
 		}
@@ -157,8 +158,12 @@ export function parseSort(
 			details.push({ field: "sort", message: `cannot sort by "${part}"`, value: raw });
 			continue;
 		}
-		if (!sort.some(([f]) => f === storeName(name)))
-			sort.push([storeName(name), dir === "asc" ? 1 : -1]);
+		// A field sorted twice (`name:asc,name:desc`) is a contradiction, not a preference.
+		if (sort.some(([f]) => f === storeName(name))) {
+			details.push({ field: "sort", message: `sorts by ${name} more than once`, value: raw });
+			break;
+		}
+		sort.push([storeName(name), dir === "asc" ? 1 : -1]);
 	}
 	// The id tie-breaker makes the order total, so pages never overlap or skip (contract).
 	if (!sort.some(([f]) => f === "_id")) sort.push(["_id", 1]);
@@ -304,7 +309,8 @@ export function parseListQuery(
 	const page = parsePage(query.page, details);
 	const cursorText =
 		query.cursor === undefined ? undefined : single("cursor", query.cursor, details);
-	const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText, sort, details);
+	const cursor =
+		cursorText === undefined ? undefined : decodeCursor(cursorText, entity, sort, details);
 	if (page !== undefined && cursorText !== undefined) {
 		details.push({
 			field: "cursor",

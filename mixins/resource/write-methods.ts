@@ -7,7 +7,7 @@
 import crypto from "node:crypto";
 import type { ServiceMethods } from "moleculer";
 import type { RestContext } from "../../models/context";
-import type { EntityDefinition, RefField } from "../../models/entity";
+import { type EntityDefinition, type RefField, singularOf } from "../../models/entity";
 import {
 	ApiError,
 	type ErrorDetail,
@@ -41,14 +41,25 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 	const uniqueFields = Object.entries(entity.fields)
 		.filter(([, f]) => f.unique)
 		.map(([n]) => n);
+	const global = new Set(
+		Object.entries(entity.fields)
+			.filter(([, f]) => f.unique === "global")
+			.map(([n]) => n),
+	);
+	/** Where a unique value must not repeat: the organization, or every one of them. */
+	const uniqueScope = (org: string, field: string): StoreQuery =>
+		global.has(field) ? {} : { organization_id: org };
 	const locks = new KeyedLock();
 	const lockKeys = (org: string, body: Body, fields: string[]) =>
-		fields.filter((f) => body[f] != null).map((f) => `${org}:${f}:${body[f]}`);
+		fields
+			.filter((f) => body[f] != null)
+			.map((f) => `${global.has(f) ? "*" : org}:${f}:${body[f]}`);
 
 	return {
 		/** One create: validate, check references, domain rules, insert, event. */
 		async createOne(ctx: RestContext, body: unknown, now?: string): Promise<Output> {
 			const doc = checker.create(this.withParent(ctx, body));
+			this.checkNewState(doc);
 			await this.checkRefs(ctx, doc);
 			const prepared: Body = await this.beforeCreate(ctx, doc);
 			const stored = await this.insertUnique(ctx, prepared, now);
@@ -117,7 +128,7 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 					values: [value],
 				});
 				if (found.length === 0)
-					missing.push({ field: name, message: service.replace(/s$/, ""), value });
+					missing.push({ field: name, message: singularOf(service), value });
 			}
 			if (missing.length) throw notFound(missing.map((d) => d.message).join(", "));
 		},
@@ -144,7 +155,7 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 		async assertUnique(org: string, body: Body, exceptId?: string): Promise<void> {
 			for (const field of uniqueFields) {
 				if (body[field] == null) continue;
-				const query: StoreQuery = { organization_id: org, [field]: body[field] };
+				const query: StoreQuery = { ...uniqueScope(org, field), [field]: body[field] };
 				if (exceptId) query._id = { $ne: exceptId };
 				if (await this.storeFindOne(query)) {
 					throw new ApiError("CONFLICT", `Another ${entity.name} has this ${field}`, {

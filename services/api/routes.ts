@@ -3,6 +3,7 @@
  * this table, answers 405 for a known path with another method, and the OpenAPI document is
  * generated from it. More specific paths come before the `:id` paths they would shadow.
  */
+import { singularOf } from "../../models/entity";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -51,7 +52,7 @@ export function workflowRoutes(base: string, service: string, steps: string[]): 
 		method: "POST",
 		path: `${base}/:id/${step}`,
 		action: `${service}.${step}`,
-		summary: `${step[0].toUpperCase()}${step.slice(1)} the ${service.replace(/s$/, "")}`,
+		summary: `${step[0].toUpperCase()}${step.slice(1)} the ${singularOf(service)}`,
 	}));
 }
 

@@ -1,14 +1,17 @@
 /**
  * Where webhooks may go (contract: SSRF defence). Only global unicast addresses are allowed:
  * loopback, private, link-local, CGNAT, multicast, unspecified, broadcast, reserved and the
- * IPv6 forms that embed an IPv4 address (mapped, NAT64, 6to4, Teredo) are refused, whatever
- * the notation. The check runs twice: on the URL when an endpoint is saved, and on the address
+ * IPv6 forms that embed an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo) are refused,
+ * whatever the notation. The check runs twice: on the URL when an endpoint is saved, and on the address
  * a connection actually uses, so a DNS answer that changes later cannot slip through.
  */
 import dns from "node:dns";
 import net from "node:net";
 import ipaddr from "ipaddr.js";
 import type { ErrorDetail } from "../../models/errors";
+
+/** `::/96`: IPv6 addresses that embed an IPv4 one in their last 32 bits (deprecated). */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR("::/96");
 
 /** How long the creation-time check waits for DNS before leaving it to connect time. */
 const LOOKUP_TIMEOUT_MS = 3000;
@@ -34,7 +37,12 @@ export class ForbiddenAddressError extends Error {
 export function forbiddenRange(address: string): string | undefined {
 	const bare = address.replace(/^\[|\]$/g, "");
 	if (!ipaddr.isValid(bare)) return "unparseable";
-	const range = ipaddr.process(bare).range();
+	const parsed = ipaddr.process(bare);
+	const range = parsed.range();
+	// ipaddr.js has no name for the deprecated IPv4-compatible form (RFC 4291 2.5.5.1):
+	// `[::127.0.0.1]` (`::7f00:1`) would pass as unicast.
+	if (range === "unicast" && parsed.kind() === "ipv6" && parsed.match(IPV4_COMPATIBLE))
+		return "ipv4Compatible";
 
 	return range === "unicast" ? undefined : range;
 }

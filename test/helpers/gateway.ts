@@ -71,7 +71,7 @@ export function baseEnv(extra: Record<string, string>): Record<string, string> {
 	return { ...env, LOG_LEVEL: "warn", METRICS_PORT: "0", NODE_ENV: "test", ...extra };
 }
 
-function bootstrapArgs(org: string, email: string, plan: string): string[] {
+function bootstrapArgs(org: string, email: string, plan: string, keyRateLimit?: number): string[] {
 	return [
 		"scripts/bootstrap.ts",
 		"--org",
@@ -82,6 +82,7 @@ function bootstrapArgs(org: string, email: string, plan: string): string[] {
 		"correct horse battery staple",
 		"--plan",
 		plan,
+		...(keyRateLimit === undefined ? [] : ["--key-rate-limit", String(keyRateLimit)]),
 	];
 }
 
@@ -103,8 +104,10 @@ export function bootstrap(
 	org = "Test Org",
 	email = newEmail(),
 	plan = "pro",
+	/** The owner key's own hourly limit (an operator's choice, may exceed the plan). */
+	keyRateLimit?: number,
 ): Owner {
-	const result = spawnSync(TSX, bootstrapArgs(org, email, plan), {
+	const result = spawnSync(TSX, bootstrapArgs(org, email, plan, keyRateLimit), {
 		cwd: ROOT,
 		env: baseEnv(env),
 		encoding: "utf8",
@@ -293,21 +296,31 @@ export interface OrganizationGateway {
 	/** `/v1/organizations/<id>` of the owner's organization. */
 	base: string;
 	dataDir: string;
+	/** Owners of the further organizations asked for (`options.others`), in order. */
+	others: Owner[];
 }
 
 /** A fresh DATA_DIR with one bootstrapped organization, and a gateway node on it. */
 export async function organizationGateway(
 	org: string,
 	env: Record<string, string> = {},
+	/**
+	 * The plan, the owner key's own hourly limit (an operator's choice) given to bootstrap, and
+	 * the names of further organizations bootstrapped beside it.
+	 */
+	options: { plan?: string; keyRateLimit?: number; others?: string[] } = {},
 ): Promise<OrganizationGateway> {
 	const dataDir = tempDir();
-	const owner = bootstrap({ DATA_DIR: dataDir }, org);
+	const { plan = "pro", keyRateLimit, others = [] } = options;
+	const owner = bootstrap({ DATA_DIR: dataDir }, org, newEmail(), plan, keyRateLimit);
+	const otherOwners = others.map((name) => bootstrap({ DATA_DIR: dataDir }, name));
 	const node = await startNode({ DATA_DIR: dataDir, ...env });
 
 	return {
 		owner,
 		node,
 		dataDir,
+		others: otherOwners,
 		api: client(node.url, owner.api_key),
 		base: `/v1/organizations/${owner.organization_id}`,
 	};

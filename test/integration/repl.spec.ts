@@ -123,6 +123,36 @@ describe("the operator REPL on an embedded gateway", () => {
 		expect(after.headers.get("x-ratelimit-remaining")).toBe("1");
 	});
 
+	test("set-plan moves an organization to another plan, and the gateway applies its quota", async () => {
+		const gateway = client(`http://127.0.0.1:${port}`, owner.api_key);
+		const moved = await repl.run(`set-plan ${owner.organization_id} enterprise`);
+		const unknown = await repl.run("set-plan 00000000-0000-0000-0000-000000000000 pro");
+		const read = await gateway.get(`/v1/organizations/${owner.organization_id}`);
+
+		expect(moved).toBe(`Organization ${owner.organization_id} is on the enterprise plan.`);
+		expect(unknown).toBe("No organization has the id 00000000-0000-0000-0000-000000000000.");
+		expect(read.body.data.plan).toBe("enterprise");
+		expect(read.headers.get("x-ratelimit-limit")).toBe("100000");
+		expect(await repl.run(`set-plan ${owner.organization_id} platinum`)).toMatch(/Failed/);
+	});
+
+	test("set-plan to a smaller plan lowers the keys whose own limit exceeds its quota", async () => {
+		const gateway = client(`http://127.0.0.1:${port}`, owner.api_key);
+		await repl.run(`set-plan ${owner.organization_id} enterprise`);
+		const key = (
+			await gateway.post("/v1/auth/api-keys", { name: "big", rate_limit_per_hour: 50_000 })
+		).body.data;
+
+		const moved = await repl.run(`set-plan ${owner.organization_id} pro`);
+		const used = await client(`http://127.0.0.1:${port}`, key.key).get(
+			`/v1/organizations/${owner.organization_id}`,
+		);
+
+		expect(key.rate_limit_per_hour).toBe(50_000);
+		expect(moved).toBe(`Organization ${owner.organization_id} is on the pro plan.`);
+		expect(used.headers.get("x-ratelimit-limit")).toBe("10000");
+	});
+
 	test("the webhook commands list dead deliveries and refuse an unknown one clearly", async () => {
 		expect(await repl.run("dead-deliveries")).toMatch(/^No dead deliveries/);
 		expect(await repl.run(`dead-deliveries ${owner.organization_id}`)).toMatch(
@@ -174,6 +204,7 @@ describe("the operator REPL on an embedded gateway", () => {
 	test.each([
 		["orgs", /List organizations with their usage/],
 		["revoke-key", /revoke-key \[options\] <id>[\s\S]*Revoke an API key/],
+		["set-plan", /set-plan \[options\] <orgId> <plan>[\s\S]*another plan/],
 		["reset-limit", /reset-limit \[options\] <keyId>[\s\S]*rate-limit window/],
 		["dead-deliveries", /dead-deliveries \[options\] \[org\][\s\S]*dead webhook deliveries/],
 		["redeliver", /redeliver \[options\] <deliveryId>[\s\S]*Schedule a webhook delivery/],

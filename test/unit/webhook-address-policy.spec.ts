@@ -21,6 +21,8 @@ describe("forbidden ranges", () => {
 		["0.0.0.0", "unspecified"],
 		["::", "unspecified"],
 		["fd00::1", "uniqueLocal"],
+		["::7f00:1", "ipv4Compatible"],
+		["::a00:1", "ipv4Compatible"],
 	])("%s is %s", (address, range) => {
 		expect(forbiddenRange(address)).toBe(range);
 	});
