@@ -3,7 +3,6 @@
  * (credentials, tenancy, scopes, the envelope and error shaping); every business rule lives in
  * the domain services behind it.
  */
-import crypto from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { Context, ServiceMethods, ServiceSchema } from "moleculer";
@@ -14,35 +13,20 @@ import { ApiError, notFound, unsupportedEncoding } from "../models/errors";
 import { HttpDrainMixin } from "../mixins/http-drain.mixin";
 import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
 import { etagOf } from "../mixins/resource/view";
-import { clientAddressOf } from "./api/client-address";
-import {
-	isEncoded,
-	PARSER_OPTIONS,
-	refuseDeepBody,
-	refuseProtoQueryKey,
-} from "./api/request-checks";
-import { authenticate, credentialOf } from "./api/credentials";
-import { errorBody, toApiError, writeFallbackError } from "./api/errors";
-import {
-	claimFromRequest,
-	type IdempotentHttpRequest,
-	keepResponse,
-	releaseFromRequest,
-	sendReplay,
-} from "./api/idempotency";
 import { browserPageRoutes, consoleHome } from "./api/browser-pages";
-import { oauthRoutes } from "./api/oauth-route";
+import { clientAddressOf } from "./api/client-address";
+import { authenticate, credentialOf } from "./api/credentials";
+import { ErrorAnswersMixin } from "./api/error-answers";
 import { GraphqlGateway } from "./api/graphql";
+import { API_VERSION, type GatewayRequest, hasBody, isJson, requestIdOf } from "./api/http-request";
+import { claimFromRequest, sendReplay } from "./api/idempotency";
+import { oauthRoutes } from "./api/oauth-route";
 import { buildOpenApi } from "./api/openapi";
-import { hasRateLimitHeaders, limitRequest } from "./api/rate-limit";
+import { limitRequest } from "./api/rate-limit";
 import { closeSharedRedis, sharedRedis } from "./api/redis";
-import { aliases, type BodyKind, costOf, methodsOf, routeOf } from "./api/routes";
-
-/** Version reported in every envelope's `meta`. */
-export const API_VERSION = "1.0.0";
-
-/** A client's own `X-Request-Id` is kept when it is this tame; otherwise we make one. */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+import { isEncoded, refuseProtoQueryKey } from "./api/request-checks";
+import { costOf, routeOf } from "./api/routes";
+import { type GatewayThis, v1Route } from "./api/v1-route";
 
 /** The services every request path needs; `/ready` is 503 until each one answers. */
 const READY_SERVICES = [
@@ -50,119 +34,15 @@ const READY_SERVICES = [
 	...["customers", "events"],
 ];
 
-type Req = IdempotentHttpRequest & {
-	$ctx: Context<RestParams, Meta>;
-	$params: RestParams;
-	$action?: { name: string; scope?: string | false };
-	$alias?: { method: string; path: string };
-	parsedUrl?: string;
-	originalUrl?: string;
-};
+type Req = GatewayRequest;
 type Res = ServerResponse;
-
-/**
- * Request ids are unique, not secret: a random prefix per process and a counter, which costs
- * nothing per request (random bytes for each would be a measurable share of a cached GET).
- */
-const REQUEST_ID_PREFIX = `req_${crypto.randomBytes(6).toString("base64url")}`;
-let requestCounter = 0;
-
-function requestIdOf(req: IncomingMessage): string {
-	const given = req.headers["x-request-id"];
-	if (typeof given === "string" && REQUEST_ID.test(given)) return given;
-	requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
-
-	return `${REQUEST_ID_PREFIX}${requestCounter.toString(36)}`;
-}
-
-function hasBody(req: IncomingMessage): boolean {
-	const length = Number(req.headers["content-length"] ?? 0);
-
-	return length > 0 || req.headers["transfer-encoding"] !== undefined;
-}
-
-function isJson(req: IncomingMessage): boolean {
-	const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
-
-	return type === "application/json" || type.endsWith("+json");
-}
-
-function isApiPath(req: Req): boolean {
-	return (req.originalUrl ?? req.url ?? "").startsWith("/v1/");
-}
-
-/** What the guard lets through as JSON (`isJson`) is what the parser reads: `+json` types too. */
-const JSON_TYPES = ["application/json", "application/*+json"];
-
-/** The largest body of each kind of `/v1` route (contract: 1 MB; bulk and import 50 MB). */
-function jsonLimit(kind: BodyKind): number {
-	return kind === "large" ? config().maxBulkBodyBytes : config().maxBodyBytes;
-}
-
-/**
- * One `/v1` gateway route per kind of body: parsed JSON up to 1 MB, parsed JSON up to 50 MB
- * (bulk), or raw streams read by the action (uploads, imports; limit per route).
- */
-function v1Route(kind: BodyKind) {
-	return {
-		// Several routes share `/v1`; moleculer-web tells them apart by name only.
-		name: `v1-${kind}`,
-		path: "/v1",
-		mappingPolicy: "restrict",
-		autoAliases: false,
-		mergeParams: false,
-		bodyParsers:
-			kind === "raw"
-				? false
-				: {
-						json: {
-							...PARSER_OPTIONS,
-							type: JSON_TYPES,
-							limit: jsonLimit(kind),
-							strict: true,
-						},
-					},
-		use: kind === "raw" ? [] : [refuseDeepBody],
-		aliases: aliases(kind),
-		// Client errors are the client's; they are logged at debug, never at error.
-		logging: true,
-		// Raw bodies stream for as long as they take. Otherwise an action's own `timeout` applies (a
-		// webhook test waits for its receiver), else the broker's requestTimeout (REQUEST_TIMEOUT_MS).
-		callOptions: kind === "raw" ? { timeout: 0 } : {},
-		onBeforeCall(
-			this: ApiThis,
-			ctx: Context<RestParams, Meta>,
-			_route: unknown,
-			req: Req,
-			res: Res,
-		) {
-			return this.guard(ctx, req, res);
-		},
-		async onAfterCall(
-			this: ApiThis,
-			ctx: Context<RestParams, Meta>,
-			_route: unknown,
-			req: Req,
-			res: Res,
-			data: unknown,
-		) {
-			const body = this.envelope(ctx, req, res, data);
-			if (!(body instanceof Readable)) await keepResponse(ctx, req, res, body);
-
-			return body;
-		},
-		onError(this: ApiThis, req: Req, res: Res, err: unknown) {
-			this.sendApiError(req, res, err);
-		},
-	};
-}
 
 const ApiService: ServiceSchema = {
 	name: "api",
 	// The first mixin wins a conflict: ours retune moleculer-web's `rest` action (span names).
 	// GraphQL at /graphql (HTTP and graphql-ws), last so its route is in place when the gateway
-	// builds its routes; its policy lives in api/graphql.ts.
-	mixins: [HttpMetricsMixin, HttpDrainMixin, ApiGateway, GraphqlGateway],
+	// builds its routes; its policy lives in api/graphql.ts. Error answers: api/error-answers.ts.
+	mixins: [HttpMetricsMixin, HttpDrainMixin, ErrorAnswersMixin, ApiGateway, GraphqlGateway],
 
 	settings: {
 		port: config().port,
@@ -185,7 +65,7 @@ const ApiService: ServiceSchema = {
 					// The root is the developer console (contract: `GET /`).
 					"GET /": consoleHome(),
 				},
-				onError(this: ApiThis, req: Req, res: Res, err: unknown) {
+				onError(this: GatewayThis, req: Req, res: Res, err: unknown) {
 					this.sendApiError(req, res, err);
 				},
 			},
@@ -212,7 +92,7 @@ const ApiService: ServiceSchema = {
 			};
 			res.setHeader("X-Request-Id", requestId);
 		},
-		onError(this: ApiThis, req: Req, res: Res, err: unknown) {
+		onError(this: GatewayThis, req: Req, res: Res, err: unknown) {
 			this.sendApiError(req, res, err);
 		},
 		log4XXResponses: false,
@@ -364,81 +244,6 @@ const ApiService: ServiceSchema = {
 		},
 
 		/**
-		 * Every `/v1` answer carries the rate-limit fields: one refused before the credential was
-		 * read (unknown route, bad body) counts against the client's address.
-		 */
-		sendApiError(req: Req, res: Res, err: unknown): void {
-			if (req.$ctx) releaseFromRequest(req.$ctx, req);
-			if (res.headersSent || hasRateLimitHeaders(res) || !isApiPath(req)) {
-				this.writeApiError(req, res, err);
-
-				return;
-			}
-			limitRequest(req, res, undefined).then(
-				() => this.writeApiError(req, res, err),
-				(limited: unknown) => this.writeApiError(req, res, limited),
-			);
-		},
-
-		/** Never throws: an error answer that cannot be written falls back to a fixed one. */
-		writeApiError(req: Req, res: Res, err: unknown): void {
-			try {
-				this.writeErrorResponse(req, res, err);
-			} catch (failure) {
-				this.logger.error(
-					`Error response of ${req.method} request ${requestIdOf(req)} failed: ${(failure as Error)?.name}`,
-				);
-				writeFallbackError(res, API_VERSION);
-			}
-		},
-
-		writeErrorResponse(req: Req, res: Res, err: unknown): void {
-			let error = toApiError(err);
-			const path = (req.originalUrl ?? req.url ?? "").split("?")[0];
-			if (error.type === "NOT_FOUND" && error.message === "No such route") {
-				const allowed = methodsOf(path);
-				if (allowed.length && !allowed.includes(req.method as never)) {
-					error = new ApiError(
-						"METHOD_NOT_ALLOWED",
-						`${req.method} is not allowed here`,
-						{
-							headers: { Allow: allowed.join(", ") },
-						},
-					);
-				}
-			}
-			const requestId =
-				(res.getHeader("X-Request-Id") as string | undefined) ?? requestIdOf(req);
-			if (error.type === "INTERNAL_ERROR") {
-				const e = err as Error;
-				this.logger.error(
-					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message} (request ${requestId})`,
-					e?.stack,
-				);
-			} else if (error.type === "SERVICE_UNAVAILABLE") {
-				this.logger.warn(
-					`Request ${req.method} ${path}: service unavailable (${(err as Error)?.message}; request ${requestId})`,
-				);
-			}
-			if (res.headersSent) {
-				res.end();
-
-				return;
-			}
-			const headers: Record<string, string> = {
-				"Content-Type": "application/json; charset=utf-8",
-				"X-Request-Id": requestId,
-				...(error.data?.headers ?? {}),
-			};
-			if (error.type === "UNAUTHORIZED")
-				headers["WWW-Authenticate"] = 'Bearer realm="mantis"';
-			const body = JSON.stringify(errorBody(error, requestId, API_VERSION));
-			headers["Content-Length"] = String(Buffer.byteLength(body));
-			res.writeHead(error.code, headers);
-			res.end(body);
-		},
-
-		/**
 		 * moleculer-web's JSON encoding, plus `Content-Length`: without it every answer is sent
 		 * chunked, in several socket writes, which costs more than the rest of a cached read.
 		 */
@@ -482,15 +287,6 @@ const ApiService: ServiceSchema = {
 	async stopped() {
 		await closeSharedRedis();
 	},
-};
-
-type ApiThis = ThisType<unknown> & {
-	guard(ctx: Context<RestParams, Meta>, req: Req, res: Res): Promise<void>;
-	rawBodyGuard(ctx: Context<RestParams, Meta>, req: Req, limit?: number): void;
-	envelope(ctx: Context<RestParams, Meta>, req: Req, res: Res, data: unknown): unknown;
-	sendApiError(req: Req, res: Res, err: unknown): void;
-	writeErrorResponse(req: Req, res: Res, err: unknown): void;
-	logger: { error(...args: unknown[]): void };
 };
 
 export default ApiService;
