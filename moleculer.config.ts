@@ -40,15 +40,16 @@ function channelsAdapter(settings: Config): { type: string; options: Record<stri
 			redis: {
 				url: settings.channelsUrl,
 				consumerOptions: {
-					// A group created after messages were added still reads them (default "$" would not).
+					// A group created after messages were added
+					// still reads them (default "$" would not).
 					startID: "0",
-					// Handlers always acknowledge, so an entry pending this long belongs to a consumer
-					// that died holding it; another then claims it (XAUTOCLAIM). The adapter's default
-					// is 1 h, which leaves a dead worker's entries in the backlog all that time.
-					// Shorter risks claiming from a live worker still on its batch (claim, 2 s for
-					// a slot, a 15 s POST, the outcome): harmless, as the store refuses a second claim
-					// under one lease, but wasted work. The delivery itself is re-sent by the store
-					// (its lease), not by this; see webhook-deliveries.
+					// Handlers always acknowledge, so an entry pending this long belongs to a
+					// consumer that died holding it; another then claims it (XAUTOCLAIM). The
+					// adapter's default is 1 h, which leaves a dead worker's entries in the backlog
+					// all that time. Shorter risks claiming from a live worker still on its batch
+					// (claim, 2 s for a slot, a 15 s POST, the outcome): harmless, as the store
+					// refuses a second claim under one lease, but wasted work. The delivery itself
+					// is re-sent by the store (its lease), not by this; see webhook-deliveries.
 					minIdleTime: CHANNEL_MIN_IDLE_MS,
 					claimInterval: 5_000,
 				},
@@ -95,7 +96,8 @@ export function brokerOptions(settings: Config = config(), node: NodeOptions = {
 				level: settings.logLevel,
 				pino: {
 					options: {
-						// Credentials never reach a log line, even when an object holding them is logged.
+						// Credentials never reach a log line, even
+						// when an object holding them is logged.
 						redact: {
 							paths: [
 								"*.authorization",
@@ -119,7 +121,8 @@ export function brokerOptions(settings: Config = config(), node: NodeOptions = {
 
 		// A call that outlives this is answered 503 by the gateway; the client may retry.
 		requestTimeout: settings.requestTimeoutMs,
-		// Retries would repeat writes on a timeout; idempotency is the client's tool (Idempotency-Key).
+		// Retries would repeat writes on a timeout;
+		// idempotency is the client's tool (Idempotency-Key).
 		retryPolicy: {
 			enabled: false,
 			retries: 0,

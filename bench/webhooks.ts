@@ -66,7 +66,8 @@ async function receiver(): Promise<Counter> {
 function cpuMs(pid: number): number | undefined {
 	try {
 		const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-		// utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+		// utime and stime are fields 14 and 15 of stat(5),
+		// in clock ticks (100 per second on Linux).
 		return (Number(fields[11]) + Number(fields[12])) * 10;
 	} catch {
 		return undefined;
@@ -167,7 +168,8 @@ async function main(): Promise<void> {
 		benchmark: "webhooks",
 		events,
 		backlog_deliveries_per_second: Math.round(backlogRate),
-		// What one core of the server spends per delivery: 1000 / this is the rate on a core of its own.
+		// What one core of the server spends per delivery:
+		// 1000 / this is the rate on a core of its own.
 		backlog_server_cpu_ms_per_delivery:
 			cpuPerDelivery === null ? null : Number(cpuPerDelivery.toFixed(3)),
 		live_deliveries_per_second: Math.round(liveRate),

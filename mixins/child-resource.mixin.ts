@@ -32,7 +32,10 @@ export function childResourceMixin(options: ResourceOptions): Partial<ServiceSch
 		},
 
 		actions: {
-			/** Removes every child of a removed parent (no events: the parent's deletion is the fact). */
+			/**
+			 * Removes every child of a removed parent (no
+			 * events: the parent's deletion is the fact).
+			 */
 			removeByParent: {
 				visibility: "public",
 				params: { parent_id: "string" },

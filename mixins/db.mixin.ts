@@ -92,7 +92,9 @@ function releaseLock(file: string): void {
 	}
 }
 
-/** NeDB's order of scalar values (its `compareThings`): undefined, null, numbers, strings, booleans. */
+/**
+ * NeDB's order of scalar values (its `compareThings`): undefined, null, numbers, strings, booleans.
+ */
 function scalarRank(value: unknown): number {
 	if (value === undefined) return 0;
 	if (value === null) return 1;
@@ -209,7 +211,8 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 
 					return stored;
 				} catch (err) {
-					// A unique index (MongoDB, or NeDB's on `_id`) caught a race the service's own check could not.
+					// A unique index (MongoDB, or NeDB's on `_id`)
+					// caught a race the service's own check could not.
 					const e = err as { code?: number; errorType?: string };
 					if (e.code === 11000 || e.errorType === "uniqueViolated")
 						throw new ApiError("CONFLICT", "A unique field is taken");
@@ -217,7 +220,9 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 				}
 			},
 
-			/** Inserts `docs` in one write; a taken `_id` or unique field fails the call (CONFLICT). */
+			/**
+			 * Inserts `docs` in one write; a taken `_id` or unique field fails the call (CONFLICT).
+			 */
 			async storeInsertMany(docs: StoredDoc[]): Promise<StoredDoc[]> {
 				if (docs.length === 0) return [];
 				try {
@@ -234,7 +239,10 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 				}
 			},
 
-			/** Applies `$set` (with `$inc` and `$unset`) to the documents matching `query`; returns how many changed. */
+			/**
+			 * Applies `$set` (with `$inc` and `$unset`) to the
+			 * documents matching `query`; returns how many changed.
+			 */
 			async storeUpdate(
 				query: StoreQuery,
 				set: Record<string, unknown>,
@@ -268,8 +276,9 @@ export function storeMixin(options: StoreOptions): Partial<ServiceSchema> {
 			},
 
 			/**
-			 * Cached reads of this service for the organization (all of them when the write named
-			 * none) are unreachable once this returns, on every node: a write is acknowledged after.
+			 * Cached reads of this service for the organization (all of
+			 * them when the write named none) are unreachable once this
+			 * returns, on every node: a write is acknowledged after.
 			 */
 			invalidateReads(org: unknown): Promise<void> {
 				const cache = readCache(this.broker, settings.cacheTtlSeconds);

@@ -81,7 +81,9 @@ export const HttpMetricsMixin: Partial<ServiceSchema> = {
 	},
 
 	methods: {
-		/** Counts sockets; one upgraded to a WebSocket leaves `rest` (the `io` service counts it). */
+		/**
+		 * Counts sockets; one upgraded to a WebSocket leaves `rest` (the `io` service counts it).
+		 */
 		watchConnections(server: Server): void {
 			const upgraded = new WeakSet<Socket>();
 			server.on("connection", (socket: Socket) => {

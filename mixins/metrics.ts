@@ -10,7 +10,10 @@ import type { ServiceBroker } from "moleculer";
 export const METRIC_HTTP_REQUEST_DURATION = "http_request_duration_seconds";
 /** HTTP requests answered; by method, route (the template, `/v1/…/:id`) and status_code. */
 export const METRIC_HTTP_REQUESTS_TOTAL = "http_requests_total";
-/** Connections open now; type `rest` (HTTP sockets), `graphql` (graphql-ws), `websocket` (socket.io). */
+/**
+ * Connections open now; type `rest` (HTTP sockets),
+ * `graphql` (graphql-ws), `websocket` (socket.io).
+ */
 export const METRIC_ACTIVE_CONNECTIONS = "active_connections";
 /** Webhook delivery attempts finished; by outcome (see `DeliveryOutcome`). */
 export const METRIC_WEBHOOK_DELIVERIES_TOTAL = "webhook_deliveries_total";

@@ -133,12 +133,16 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			...writeMethods(entity, { createdEvent: options.createdEvent }),
 			...listMethods(entity),
 
-			/** A workflow's rule for the state a record is created in (mixins/workflow.mixin.ts). */
+			/**
+			 * A workflow's rule for the state a record is created in (mixins/workflow.mixin.ts).
+			 */
 			checkNewState(_doc: Body): void {
 				// no state to check by default
 			},
 
-			/** Hooks a domain overrides to add its rules; each returns the (possibly changed) body. */
+			/**
+			 * Hooks a domain overrides to add its rules; each returns the (possibly changed) body.
+			 */
 			async beforeCreate(_ctx: RestContext, doc: Body): Promise<Body> {
 				return doc;
 			},
@@ -152,7 +156,9 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 			async beforeRemove(_ctx: RestContext, _current: StoredDoc): Promise<void> {
 				// nothing to check by default
 			},
-			/** Runs after an update is stored and its events recorded (workflow events, rollups). */
+			/**
+			 * Runs after an update is stored and its events recorded (workflow events, rollups).
+			 */
 			async afterUpdate(
 				_ctx: RestContext,
 				_previous: StoredDoc,
@@ -233,14 +239,18 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 
 			orgOf(ctx: Context<unknown, Meta>): string {
 				const auth = ctx.meta.auth as Auth | undefined;
-				// Every entry point sets auth; a call without it is a programming error, not a client one.
+				// Every entry point sets auth; a call without
+				// it is a programming error, not a client one.
 				if (!auth?.organization_id)
 					throw new ApiError("UNAUTHORIZED", "No organization in the call context");
 
 				return auth.organization_id;
 			},
 
-			/** The clauses no client can widen: the organization and, for child resources, the parent. */
+			/**
+			 * The clauses no client can widen: the organization
+			 * and, for child resources, the parent.
+			 */
 			scopeQuery(ctx: RestContext): StoreQuery {
 				const query: StoreQuery = { organization_id: this.orgOf(ctx) };
 				const parent = entity.parentField;
@@ -250,7 +260,9 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 				return query;
 			},
 
-			/** The caller's row `id`, or 404 when it does not exist in the caller's organization. */
+			/**
+			 * The caller's row `id`, or 404 when it does not exist in the caller's organization.
+			 */
 			async loadScoped(ctx: RestContext, id: unknown): Promise<StoredDoc> {
 				if (typeof id !== "string" || id.length > 100) throw notFound(entity.name);
 				const doc = await this.storeFindOne({ ...this.scopeQuery(ctx), _id: id });

@@ -86,7 +86,9 @@ export function workflowMixin(options: WorkflowOptions): Partial<ServiceSchema> 
 				return this.applyChanges(ctx, current, { ...extra, [field]: to });
 			},
 
-			/** Hook for a domain's own preconditions of a step (a quote must have items to be sent). */
+			/**
+			 * Hook for a domain's own preconditions of a step (a quote must have items to be sent).
+			 */
 			async beforeTransition(_ctx: RestContext, _current: StoredDoc, _to: string) {
 				// no extra rule by default
 			},
@@ -108,7 +110,10 @@ export function workflowMixin(options: WorkflowOptions): Partial<ServiceSchema> 
 				]);
 			},
 
-			/** For `PUT`-driven states: refuses a change of the state field the table does not allow. */
+			/**
+			 * For `PUT`-driven states: refuses a change of
+			 * the state field the table does not allow.
+			 */
 			guardStateChange(changes: Body, current: StoredDoc): void {
 				const to = changes[field];
 				if (to === undefined || to === current[field]) return;

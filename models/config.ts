@@ -108,7 +108,9 @@ function flag(raw: string | undefined, name: string): boolean {
 	throw new ConfigError(name, `must be true or false (got "${raw}")`);
 }
 
-/** A URL whose scheme is one of `schemes`; the value is never echoed since it may hold a password. */
+/**
+ * A URL whose scheme is one of `schemes`; the value is never echoed since it may hold a password.
+ */
 function url(schemes: string[]) {
 	return (raw: string | undefined, name: string): string | undefined => {
 		if (raw === undefined || raw === "") return undefined;
@@ -347,7 +349,9 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 	},
 };
 
-/** Reads and validates the whole configuration; throws `ConfigError` naming the first bad variable. */
+/**
+ * Reads and validates the whole configuration; throws `ConfigError` naming the first bad variable.
+ */
 export function loadConfig(env: Env = process.env): Config {
 	const entries = Object.entries(VARIABLES).map(([key, variable]) => [
 		key,

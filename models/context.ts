@@ -40,7 +40,9 @@ export interface Meta {
 	$responseHeaders?: Record<string, string>;
 	/** Path and query of a stream action (moleculer-web puts them here, not in params). */
 	$params?: RestParams;
-	/** The gateway's public base URL (PUBLIC_URL, else from the request), for links it hands out. */
+	/**
+	 * The gateway's public base URL (PUBLIC_URL, else from the request), for links it hands out.
+	 */
 	publicUrl?: string;
 	/** A streamed request body (raw routes): its media type, declared length and limit. */
 	upload?: { content_type: string; content_length?: number; limit: number };

@@ -222,7 +222,8 @@ export function validatorRule(field: Field, mode: "create" | "update"): Validati
 		case "number":
 			return { ...base, type: "number", min: field.min, max: field.max };
 		case "money":
-			// A trillion: in minor units of a three-digit currency (KWD) still under 2^53, so exact.
+			// A trillion: in minor units of a three-digit
+			// currency (KWD) still under 2^53, so exact.
 			return { ...base, type: "number", min: field.min, max: 1e12 };
 		case "enum":
 			return { ...base, type: "enum", values: [...field.values] };

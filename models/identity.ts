@@ -63,7 +63,10 @@ export function scopesOfRole(role: Role): string[] {
 	}
 }
 
-/** True when `granted` covers `needed` (`customers:write` is covered by `*`, `customers:*`, `*:write`). */
+/**
+ * True when `granted` covers `needed` (`customers:write`
+ * is covered by `*`, `customers:*`, `*:write`).
+ */
 export function hasScope(granted: readonly string[], needed: string): boolean {
 	const [resource, access] = needed.split(":");
 
@@ -116,7 +119,8 @@ export const Organization = defineEntity({
 			unique: "global",
 			filter: true,
 		},
-		// Billing decides the plan (bootstrap, operators); a tenant raising its own would lift its quota.
+		// Billing decides the plan (bootstrap, operators);
+		// a tenant raising its own would lift its quota.
 		plan: { type: "enum", values: PLANS, default: "free", readOnly: true, filter: true },
 		settings: { type: "object", maxBytes: 16384 },
 	},

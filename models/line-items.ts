@@ -156,7 +156,9 @@ export function lineOutput(line: StoredLine, currency: string): Record<string, u
 	};
 }
 
-/** A document number nobody typed: prefix, date and 8 random hex digits (`SO-20240105-9F3A1C2B`). */
+/**
+ * A document number nobody typed: prefix, date and 8 random hex digits (`SO-20240105-9F3A1C2B`).
+ */
 export function documentNumber(prefix: string, day: string): string {
 	return `${prefix}-${day.replace(/-/g, "")}-${randomBytes(4).toString("hex").toUpperCase()}`;
 }

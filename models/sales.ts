@@ -14,7 +14,9 @@ export const LEAD_STATUSES = [
 ] as const;
 type LeadStatus = (typeof LEAD_STATUSES)[number];
 
-/** Contract: new → contacted → qualified → converted | disqualified (converted only by `convert`). */
+/**
+ * Contract: new → contacted → qualified → converted | disqualified (converted only by `convert`).
+ */
 export const LEAD_MACHINE = defineStateMachine<LeadStatus>({
 	entity: "lead",
 	field: "status",

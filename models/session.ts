@@ -31,7 +31,9 @@ export const Session = defineEntity({
 		revoked_at: { type: "datetime", readOnly: true },
 		revoke_reason: { type: "string", readOnly: true },
 		refresh_hash: { type: "string", readOnly: true, secret: true, index: true },
-		/** Hashes of rotated-out refresh tokens: presenting one again is reuse (RFC 9700 §4.14.2). */
+		/**
+		 * Hashes of rotated-out refresh tokens: presenting one again is reuse (RFC 9700 §4.14.2).
+		 */
 		used_refresh_hashes: {
 			type: "list",
 			items: "string",

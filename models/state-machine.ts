@@ -14,7 +14,9 @@ export interface StateMachine<S extends string = string> {
 	initial: S;
 	/** For each state, the states it may move to; a final state maps to `[]`. */
 	transitions: Record<S, readonly S[]>;
-	/** Catalogue events named after a state (`shipped` → `order.shipped`), emitted on entering it. */
+	/**
+	 * Catalogue events named after a state (`shipped` → `order.shipped`), emitted on entering it.
+	 */
 	events?: Partial<Record<S, string>>;
 }
 

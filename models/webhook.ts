@@ -122,7 +122,10 @@ export const WebhookDelivery = defineEntity({
 		delivered_at: { type: "datetime", readOnly: true, sort: true },
 		/** Attempts since the schedule last started (a redelivery starts it again). */
 		round_attempts: { type: "integer", readOnly: true, secret: true },
-		/** The token of the one message entitled to the next attempt (see services/webhooks/deliveries.ts). */
+		/**
+		 * The token of the one message entitled to the next
+		 * attempt (see services/webhooks/deliveries.ts).
+		 */
 		lease: { type: "string", readOnly: true, secret: true },
 		/**
 		 * When the poller must next look at the row: its next attempt, or the end of its lease;

@@ -143,7 +143,8 @@ class Supervisor {
 		// tsx as a loader in the node's own process: a signal to the pid reaches the node itself.
 		const child = spawn(process.execPath, ["--import", "tsx", "scripts/server.ts"], {
 			cwd: ROOT,
-			// Each node is configured like `npm start`: the environment passes through, plus its part.
+			// Each node is configured like `npm start`: the
+			// environment passes through, plus its part.
 			env: {
 				...process.env,
 				...node.env,

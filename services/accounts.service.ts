@@ -15,7 +15,9 @@ const AccountsService: ServiceSchema = {
 	actions: {
 		remove: false,
 
-		/** Code → id of the default accounts of the caller's organization, creating missing ones. */
+		/**
+		 * Code → id of the default accounts of the caller's organization, creating missing ones.
+		 */
 		ensureDefaults: {
 			visibility: "public",
 			async handler(ctx: Context<unknown, Meta>): Promise<Record<string, string>> {

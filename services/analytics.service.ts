@@ -233,7 +233,8 @@ const AnalyticsService: ServiceSchema = {
 					$inc: { orders: bump.orders, total: bump.total, quantity: bump.quantity ?? 0 },
 				};
 				if (bump.kind === "customer") {
-					// A removal names the remaining latest date; an addition can only move it later.
+					// A removal names the remaining latest
+					// date; an addition can only move it later.
 					if (sign > 0) update.$max = { last_order_date: order.order_date };
 					else if (last) update.$set.last_order_date = last;
 					else update.$unset = { last_order_date: true };
@@ -247,7 +248,9 @@ const AnalyticsService: ServiceSchema = {
 			await Promise.all(upserts);
 		},
 
-		/** The buckets of a grouping; with a date range, day-level buckets folded by the grouping. */
+		/**
+		 * The buckets of a grouping; with a date range, day-level buckets folded by the grouping.
+		 */
 		async bucketsFor(
 			ctx: RestContext,
 			groupBy: GroupBy,

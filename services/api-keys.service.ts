@@ -134,7 +134,9 @@ const ApiKeysService: ServiceSchema = {
 			},
 		},
 
-		/** Lowers every key of an organization whose own limit is above `quota` (a smaller plan). */
+		/**
+		 * Lowers every key of an organization whose own limit is above `quota` (a smaller plan).
+		 */
 		capLimits: {
 			visibility: "public",
 			params: { organization_id: "string", quota: { type: "number", integer: true } },
@@ -291,7 +293,9 @@ const ApiKeysService: ServiceSchema = {
 			await this.publishEvent(ctx, "api_key.revoked", out);
 		},
 
-		/** Records use at most once a minute per key: a write per request would cost every request. */
+		/**
+		 * Records use at most once a minute per key: a write per request would cost every request.
+		 */
 		touch(doc: StoredDoc): void {
 			const now = Date.now();
 			const last = typeof doc.last_used_at === "string" ? Date.parse(doc.last_used_at) : 0;

@@ -49,7 +49,8 @@ const ApiService: ServiceSchema = {
 		ip: config().host,
 		// Routes are declared one by one in api/routes.ts; nothing is exposed by action name.
 		routes: [
-			// OAuth and /.well-known: form bodies and RFC 6749 errors (services/api/oauth-route.ts).
+			// OAuth and /.well-known: form bodies and RFC
+			// 6749 errors (services/api/oauth-route.ts).
 			...oauthRoutes(),
 			v1Route("raw"),
 			v1Route("large"),
@@ -158,7 +159,8 @@ const ApiService: ServiceSchema = {
 			const scope = req.$action?.scope;
 			if (scope === false) return limitRequest(req, res, undefined, cost);
 
-			// A refused credential counts against the client's address, so guessing keys is limited too.
+			// A refused credential counts against the client's
+			// address, so guessing keys is limited too.
 			const auth: Auth = await authenticate(ctx, credentialOf(req.headers)).catch(
 				async (err) => {
 					await limitRequest(req, res, undefined);
@@ -179,7 +181,9 @@ const ApiService: ServiceSchema = {
 			await claimFromRequest(ctx, req);
 		},
 
-		/** moleculer-web's call of the route's action; a replayed request does not call it again. */
+		/**
+		 * moleculer-web's call of the route's action; a replayed request does not call it again.
+		 */
 		callAction(route: unknown, action: string, req: Req, res: Res, params: unknown) {
 			if (!req.$replay)
 				return (ApiGateway.methods as ServiceMethods).callAction.call(

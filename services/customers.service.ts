@@ -16,7 +16,9 @@ const CustomersService: ServiceSchema = {
 	],
 
 	methods: {
-		/** A customer's contacts and interactions go with it; its orders and invoices stay (ledger). */
+		/**
+		 * A customer's contacts and interactions go with it; its orders and invoices stay (ledger).
+		 */
 		async beforeRemove(ctx: RestContext, current: StoredDoc): Promise<void> {
 			await Promise.all(
 				["customer-contacts", "customer-interactions"].map((service) =>

@@ -119,7 +119,9 @@ const DocumentsService: ServiceSchema = {
 	},
 
 	methods: {
-		/** The allowed types, and for binary formats, the signature their first bytes must carry. */
+		/**
+		 * The allowed types, and for binary formats, the signature their first bytes must carry.
+		 */
 		checkContent(upload: Upload): void {
 			const type = upload.contentType;
 			if (!(type in DOCUMENT_TYPES))
@@ -164,7 +166,9 @@ const DocumentsService: ServiceSchema = {
 			return { name: upload.filename || "document", ...source };
 		},
 
-		/** The file's facts join the validated fields; the file is moved into place before the row. */
+		/**
+		 * The file's facts join the validated fields; the file is moved into place before the row.
+		 */
 		async beforeCreate(ctx: RestContext, doc: Body): Promise<Body> {
 			const upload = ctx.locals.upload as Upload;
 			await this.files.keep(this.orgOf(ctx), upload.file);

@@ -90,7 +90,9 @@ const EventsService: ServiceSchema = {
 			},
 		},
 
-		/** Every organization's events recorded after `after_id`, oldest first (webhook fan-out). */
+		/**
+		 * Every organization's events recorded after `after_id`, oldest first (webhook fan-out).
+		 */
 		scan: {
 			visibility: "public",
 			params: {
@@ -107,7 +109,10 @@ const EventsService: ServiceSchema = {
 			},
 		},
 
-		/** Events of any organization by id (webhook attempts; uncached: each is read once or twice). */
+		/**
+		 * Events of any organization by id (webhook
+		 * attempts; uncached: each is read once or twice).
+		 */
 		fetch: {
 			visibility: "public",
 			params: { ids: { type: "array", items: "string", max: REPLAY_MAX } },

@@ -88,8 +88,9 @@ const IoService: ServiceSchema = {
 			},
 			namespaces: {
 				"/": {
-					// Our own handshake check instead of moleculer-io's `authorization`, which admits
-					// a socket when its hook returns nothing: here anything but an Auth refuses.
+					// Our own handshake check instead of moleculer-io's
+					// `authorization`, which admits a socket when its hook
+					// returns nothing: here anything but an Auth refuses.
 					middlewares: [
 						function (this: IoThis, socket: Socket, next: (err?: Error) => void) {
 							withinAnnouncement(this.announced, ANNOUNCE_TIMEOUT_MS)
@@ -135,7 +136,9 @@ const IoService: ServiceSchema = {
 	),
 
 	methods: {
-		/** Replaces moleculer-io's server factory: the local gateway's server, no port of our own. */
+		/**
+		 * Replaces moleculer-io's server factory: the local gateway's server, no port of our own.
+		 */
 		initSocketIO(): void {
 			const server = this.broker.getLocalService("api")?.server;
 			if (!server)
@@ -215,7 +218,8 @@ const IoService: ServiceSchema = {
 				this.logger.info(`Socket ${socket.id} cut off: too slow to read its events`);
 				socket.conn.close();
 			}
-			// `to([])` would address the whole namespace, every organization: never emit without targets.
+			// `to([])` would address the whole namespace,
+			// every organization: never emit without targets.
 			if (targets.length === 0) return;
 			// One encoding for all targets (each socket is in the room of its own id).
 			nsp.to(targets).emit(event.type, event);
@@ -229,7 +233,8 @@ const IoService: ServiceSchema = {
 			opts: CallOptions,
 		): Promise<void> {
 			const state = stateOf(socket);
-			// Like every REST request, every call checks its credential again (revocation is immediate).
+			// Like every REST request, every call checks its
+			// credential again (revocation is immediate).
 			const auth = await authenticateOn(this.broker, state.credential);
 			completeCallParams(params, auth.organization_id);
 			const scope = scopeOf(this.broker, action);
@@ -265,14 +270,18 @@ const IoService: ServiceSchema = {
 			socket.disconnect(true);
 		},
 
-		/** Credentials expire and sessions end while sockets stay open: check them again now and then. */
+		/**
+		 * Credentials expire and sessions end while sockets
+		 * stay open: check them again now and then.
+		 */
 		async recheckCredentials(): Promise<void> {
 			for (const [credential, sockets] of socketsByCredential(this.io.of("/"))) {
 				try {
 					const auth = await authenticateOn(this.broker, credential);
 					for (const socket of sockets) stateOf(socket).auth = auth;
 				} catch (err) {
-					// Only a refused credential costs its sockets; an outage must not drop everyone.
+					// Only a refused credential costs its
+					// sockets; an outage must not drop everyone.
 					const error = toApiError(err);
 					if (error.type === "UNAUTHORIZED") sockets.forEach((s) => this.expel(s, error));
 				}
@@ -286,7 +295,8 @@ const IoService: ServiceSchema = {
 		socketSaveMeta(): void {},
 		socketJoinRooms(): void {},
 		socketLeaveRoom(): void {},
-		// moleculer-io calls this inside its own catch: a throw here would be an unhandled rejection.
+		// moleculer-io calls this inside its own catch:
+		// a throw here would be an unhandled rejection.
 		socketOnError(err: unknown, respond: (error: unknown) => void): void {
 			let error: SocketError;
 			try {

@@ -45,7 +45,8 @@ const LeadsService: ServiceSchema = {
 				const body = convertBody(ctx.params.body);
 				const lead: StoredDoc = await this.loadScoped(ctx, ctx.params.params?.id);
 				this.checkIfMatch(ctx, lead);
-				// Refused before anything is created, so a refused conversion leaves no customer behind.
+				// Refused before anything is created, so a
+				// refused conversion leaves no customer behind.
 				this.checkStep(lead, "converted");
 				const customer: Output = await ctx.call("customers.create", {
 					body: this.customerOf(lead, body),
@@ -105,7 +106,9 @@ const LeadsService: ServiceSchema = {
 			this.guardStateChange({ status: to }, lead);
 		},
 
-		/** The new customer: the lead's name, email, phone and company, overridden by `customer`. */
+		/**
+		 * The new customer: the lead's name, email, phone and company, overridden by `customer`.
+		 */
 		customerOf(lead: StoredDoc, body: ConvertBody): Body {
 			const base: Body = {
 				name: lead.company ?? lead.name,

@@ -126,12 +126,15 @@ const MembersService: ServiceSchema = {
 				const out = this.toOutput(stored);
 				await this.publishEvent(ctx, "member.created", out);
 
-				// The invitation's secret leaves the service once, in this answer (for the invitee).
+				// The invitation's secret leaves the service
+				// once, in this answer (for the invitee).
 				return invitation ? { ...out, invitation_token: invitation } : out;
 			},
 		},
 
-		/** `POST /v1/auth/invitations/accept`: the invitee sets (or proves) a password and joins. */
+		/**
+		 * `POST /v1/auth/invitations/accept`: the invitee sets (or proves) a password and joins.
+		 */
 		acceptInvitation: {
 			scope: false,
 			async handler(ctx: RestContext): Promise<Output> {

@@ -17,7 +17,9 @@ import { hashSecret, newSecret, SECRET_PREFIXES, secretMatches } from "./auth/se
 
 const DEFAULT_GRANTS = ["authorization_code", "refresh_token"];
 
-/** Every rule that spans fields: redirect URIs, grants by client type, scopes within the editor's. */
+/**
+ * Every rule that spans fields: redirect URIs, grants by client type, scopes within the editor's.
+ */
 function problems(client: Body): ErrorDetail[] {
 	const details: ErrorDetail[] = [];
 	const uris = (client.redirect_uris as string[] | null) ?? [];
@@ -55,7 +57,9 @@ const OAuthClientsService: ServiceSchema = {
 	},
 
 	actions: {
-		/** An active client by id, from any organization (the authorization endpoint's first step). */
+		/**
+		 * An active client by id, from any organization (the authorization endpoint's first step).
+		 */
 		resolve: {
 			visibility: "public",
 			params: { id: { type: "string", max: 100 } },

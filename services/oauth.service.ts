@@ -44,7 +44,9 @@ const OAuthService: ServiceSchema = {
 	mixins: [storeMixin({ collection: "oauth-consents", indexes: ["user_id"] })],
 
 	actions: {
-		/** `GET /v1/auth/oauth/authorize`: redirect at once when already approved, else the page. */
+		/**
+		 * `GET /v1/auth/oauth/authorize`: redirect at once when already approved, else the page.
+		 */
 		authorize: {
 			scope: false,
 			async handler(ctx: OAuthContext): Promise<OAuthReply> {
@@ -98,7 +100,9 @@ const OAuthService: ServiceSchema = {
 			},
 		},
 
-		/** `POST /v1/auth/oauth/refresh` (design document): the refresh_token grant by its own path. */
+		/**
+		 * `POST /v1/auth/oauth/refresh` (design document): the refresh_token grant by its own path.
+		 */
 		refresh: {
 			scope: false,
 			async handler(ctx: OAuthContext): Promise<OAuthReply> {
@@ -139,7 +143,9 @@ const OAuthService: ServiceSchema = {
 			return checkAuthorizationRequest(params, client, issuer());
 		},
 
-		/** The user behind the request, when a user session of the client's organization sent it. */
+		/**
+		 * The user behind the request, when a user session of the client's organization sent it.
+		 */
 		signedInUser(ctx: OAuthContext, request: AuthorizationRequest): Auth | undefined {
 			const auth = ctx.meta.auth;
 			if (!auth || auth.actor.type !== "user" || !auth.session_id) return undefined;
@@ -147,7 +153,9 @@ const OAuthService: ServiceSchema = {
 			return auth.organization_id === request.client.organization_id ? auth : undefined;
 		},
 
-		/** Signs in from the page's form (throttled like any sign-in); a failure re-shows the form. */
+		/**
+		 * Signs in from the page's form (throttled like any sign-in); a failure re-shows the form.
+		 */
 		async pageLogin(
 			ctx: OAuthContext,
 			request: AuthorizationRequest,

@@ -140,7 +140,8 @@ const OrganizationsService: ServiceSchema = {
 				if (!doc) return null;
 				ctx.meta.auth = systemAuth(doc._id);
 				const out: Output = await this.applyChanges(ctx, doc, { plan: ctx.params.plan });
-				// No key keeps more than the new plan gives (keys are never above it, see api-keys).
+				// No key keeps more than the new plan gives
+				// (keys are never above it, see api-keys).
 				await ctx.call("api-keys.capLimits", {
 					organization_id: doc._id,
 					quota: PLAN_QUOTAS[ctx.params.plan],

@@ -103,7 +103,10 @@ const SessionsService: ServiceSchema = {
 			},
 		},
 
-		/** The active sign-ins of a user in the caller's organization (own, or any with members:write). */
+		/**
+		 * The active sign-ins of a user in the caller's
+		 * organization (own, or any with members:write).
+		 */
 		devices: {
 			async handler(ctx: RestContext): Promise<Output[]> {
 				const auth = ctx.meta.auth as Auth;
@@ -152,7 +155,9 @@ const SessionsService: ServiceSchema = {
 			},
 		},
 
-		/** Ends every session of a user in the caller's organization (role changed, member removed). */
+		/**
+		 * Ends every session of a user in the caller's organization (role changed, member removed).
+		 */
 		revokeUser: {
 			visibility: "public",
 			params: { user_id: "string" },

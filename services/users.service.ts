@@ -57,7 +57,10 @@ const UsersService: ServiceSchema = {
 			},
 		},
 
-		/** The active user with this email and password, or null (the caller says 401, never which part failed). */
+		/**
+		 * The active user with this email and password, or
+		 * null (the caller says 401, never which part failed).
+		 */
 		verify: {
 			visibility: "public",
 			params: { email: { type: "string", max: 254 }, password: { type: "string", max: 256 } },
@@ -67,7 +70,8 @@ const UsersService: ServiceSchema = {
 				const doc: StoredDoc | undefined = await this.storeFindOne({
 					email: ctx.params.email.toLowerCase(),
 				});
-				// Hash even for unknown emails, so the answer's timing does not tell which emails exist.
+				// Hash even for unknown emails, so the answer's
+				// timing does not tell which emails exist.
 				const ok = await verifyPassword(
 					ctx.params.password,
 					(doc?.password_hash as string) ?? "scrypt$32768$8$1$AAAA$AAAA",

@@ -26,7 +26,9 @@ import { leasesMixin } from "./webhooks/leases.mixin";
 const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
-/** Every event type prefix of the catalogue: a recorded event of any of them starts a fan-out pass. */
+/**
+ * Every event type prefix of the catalogue: a recorded event of any of them starts a fan-out pass.
+ */
 const EVENT_LISTENERS = Object.fromEntries(
 	[...new Set(EVENT_TYPES.map((t) => t.split(".")[0]))].map((prefix) => [
 		`${prefix}.*`,
@@ -60,7 +62,10 @@ const WebhookDeliveriesService: ServiceSchema = {
 		update: false,
 		remove: false,
 
-		/** Sends one delivery again, its schedule from the start (not while it waits for a first attempt). */
+		/**
+		 * Sends one delivery again, its schedule from the
+		 * start (not while it waits for a first attempt).
+		 */
 		redeliver: {
 			scope: "webhooks:write",
 			async handler(ctx: RestContext): Promise<Output> {
@@ -156,7 +161,9 @@ const WebhookDeliveriesService: ServiceSchema = {
 			},
 		},
 
-		/** Stores the one delivery of a `webhook.test` event, leased to the caller, who attempts it. */
+		/**
+		 * Stores the one delivery of a `webhook.test` event, leased to the caller, who attempts it.
+		 */
 		enqueue: {
 			visibility: "public",
 			params: { event: "object", webhook_id: "string" },

@@ -57,7 +57,8 @@ const WebhookWorkerService: ServiceSchema = {
 				try {
 					await this.deliver(message);
 				} catch (err) {
-					// The lease (or the queued mark) expires and the poller sends it again: not lost.
+					// The lease (or the queued mark) expires
+					// and the poller sends it again: not lost.
 					this.logger.error(
 						`Webhook deliveries ${message?.ids?.join(", ")} failed in the worker: ${(err as Error).message}`,
 					);
@@ -83,8 +84,8 @@ const WebhookWorkerService: ServiceSchema = {
 
 	methods: {
 		/**
-		 * Claims the message's rows, attempts each (a few at a time per endpoint), and records every
-		 * outcome in one call. Answers the outcome of each row this node attempted.
+		 * Claims the message's rows, attempts each (a few at a time per endpoint), and records
+		 * every outcome in one call. Answers the outcome of each row this node attempted.
 		 */
 		async deliver(message: DeliverMessage): Promise<Map<string, AttemptResult>> {
 			const results = new Map<string, AttemptResult>();
@@ -97,7 +98,8 @@ const WebhookWorkerService: ServiceSchema = {
 			const unplaced: string[] = [];
 			await Promise.all(
 				claims.map(async (claim) => {
-					// Only the POST holds one of the endpoint's slots; a claim that waited too long goes back.
+					// Only the POST holds one of the endpoint's
+					// slots; a claim that waited too long goes back.
 					const release = await this.limiter.acquire(claim.webhook_id);
 					if (!release) return unplaced.push(claim.id);
 					try {

@@ -65,7 +65,9 @@ const WebhooksService: ServiceSchema = {
 	},
 
 	actions: {
-		/** Sends `webhook.test` to this endpoint now; the caller sees the status and latency only. */
+		/**
+		 * Sends `webhook.test` to this endpoint now; the caller sees the status and latency only.
+		 */
 		test: {
 			scope: "webhooks:write",
 			// The receiver has 15 s to answer; the rest of the call gets a few seconds more.
@@ -123,7 +125,10 @@ const WebhooksService: ServiceSchema = {
 			},
 		},
 
-		/** Endpoints with their valid secrets, for attempts (any organization; missing ones left out). */
+		/**
+		 * Endpoints with their valid secrets, for attempts
+		 * (any organization; missing ones left out).
+		 */
 		resolveMany: {
 			visibility: "public",
 			params: { ids: { type: "array", items: "string", max: 1000 } },
@@ -164,7 +169,9 @@ const WebhooksService: ServiceSchema = {
 			},
 		},
 
-		/** Switches an endpoint off (410 Gone, sustained failure) and records `webhook.disabled`. */
+		/**
+		 * Switches an endpoint off (410 Gone, sustained failure) and records `webhook.disabled`.
+		 */
 		disable: {
 			visibility: "public",
 			params: { id: "string", reason: "string" },

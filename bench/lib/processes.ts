@@ -31,7 +31,8 @@ export function residentMiB(pid: number): number | undefined {
 /** CPU time (user + system) a process has used so far, in seconds, from /proc (Linux). */
 export function cpuSeconds(pid: number): number | undefined {
 	try {
-		// Fields after the command name: utime and stime are the 12th and 13th (clock ticks, 100/s).
+		// Fields after the command name: utime and stime
+		// are the 12th and 13th (clock ticks, 100/s).
 		const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
 		const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 

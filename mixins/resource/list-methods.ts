@@ -74,7 +74,9 @@ export function listMethods(entity: EntityDefinition): ServiceMethods {
 			return { ...cursors, data, pagination: paginationOf(query, docs, total, hasMore) };
 		},
 
-		/** One page of stored rows, the total, and whether more rows lie in the page's direction. */
+		/**
+		 * One page of stored rows, the total, and whether more rows lie in the page's direction.
+		 */
 		async findPage(query: ListQuery): Promise<[StoredDoc[], number, boolean]> {
 			const total: number = await this.storeCount(query.filter);
 			if (!query.cursor) {
@@ -101,7 +103,9 @@ export function listMethods(entity: EntityDefinition): ServiceMethods {
 			return [forward ? page : page.reverse(), total, docs.length > query.limit];
 		},
 
-		/** Outputs with `fields` applied and `include`d relations embedded, one batch per relation. */
+		/**
+		 * Outputs with `fields` applied and `include`d relations embedded, one batch per relation.
+		 */
 		async present(ctx: RestContext, docs: StoredDoc[], view: ViewOptions): Promise<Output[]> {
 			const rows: Output[] = docs.map((d) => this.toOutput(d, view.fields));
 			for (const name of view.include) {

@@ -99,7 +99,10 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 				throw preconditionFailed(etagOf(resource));
 		},
 
-		/** Child resources take their parent from the path (existence is checked with the other refs). */
+		/**
+		 * Child resources take their parent from the path
+		 * (existence is checked with the other refs).
+		 */
 		withParent(ctx: RestContext, body: unknown): unknown {
 			const parent = entity.parentField;
 			const fromPath = parent ? ctx.params.params?.[parent] : undefined;
@@ -116,7 +119,10 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 			return { ...body, [parent]: fromPath };
 		},
 
-		/** Every `ref` field must name a row of the caller's organization (404 would leak nothing more). */
+		/**
+		 * Every `ref` field must name a row of the caller's
+		 * organization (404 would leak nothing more).
+		 */
 		async checkRefs(ctx: RestContext, doc: Body): Promise<void> {
 			const missing: ErrorDetail[] = [];
 			for (const [name, field] of Object.entries(entity.fields)) {

@@ -221,7 +221,9 @@ export function analyticsGraphql(): Partial<ServiceSchema> {
 				},
 			},
 
-			/** The subscriber's organization only; `organizationId` naming another matches nothing. */
+			/**
+			 * The subscriber's organization only; `organizationId` naming another matches nothing.
+			 */
 			graphqlFilterSalesMetricsUpdated: {
 				scope: "analytics:read",
 				visibility: "public",

@@ -115,7 +115,8 @@ function afterCall(
 		case "redirect":
 			if (reply.session_token)
 				res.setHeader("Set-Cookie", sessionCookie(reply.session_token));
-			// 303 after a POST: the browser must not repeat the form (with its password) at the client.
+			// 303 after a POST: the browser must not repeat
+			// the form (with its password) at the client.
 			ctx.meta.$statusCode = req.method === "POST" ? 303 : 302;
 			ctx.meta.$location = reply.location;
 

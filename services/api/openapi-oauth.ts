@@ -100,7 +100,9 @@ function operation(endpoint: OAuthEndpoint): Record<string, unknown> {
 	};
 }
 
-/** The OAuth paths, their schemas and the client's HTTP Basic scheme, to merge into the document. */
+/**
+ * The OAuth paths, their schemas and the client's HTTP Basic scheme, to merge into the document.
+ */
 export function oauthOpenApi(): {
 	paths: Record<string, Record<string, unknown>>;
 	schemas: Record<string, JsonSchema>;

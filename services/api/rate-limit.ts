@@ -56,7 +56,8 @@ export function subjectOf(auth: Auth): string {
 
 /** Takes `cost` units of the caller's hourly quota (refused calls take none). */
 export function consume(auth: Auth, cost = 1): Promise<RateLimitState> {
-	// tokens.verify and api-keys.authenticate fill the quota; a caller without one gets the smallest plan's.
+	// tokens.verify and api-keys.authenticate fill the
+	// quota; a caller without one gets the smallest plan's.
 	return take(subjectOf(auth), auth.rate_limit_per_hour ?? PLAN_QUOTAS.free, cost);
 }
 

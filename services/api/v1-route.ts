@@ -59,8 +59,9 @@ export function v1Route(kind: BodyKind) {
 		aliases: aliases(kind),
 		// Client errors are the client's; they are logged at debug, never at error.
 		logging: true,
-		// Raw bodies stream for as long as they take. Otherwise an action's own `timeout` applies (a
-		// webhook test waits for its receiver), else the broker's requestTimeout (REQUEST_TIMEOUT_MS).
+		// Raw bodies stream for as long as they take. Otherwise an action's
+		// own `timeout` applies (a webhook test waits for its receiver),
+		// else the broker's requestTimeout (REQUEST_TIMEOUT_MS).
 		callOptions: kind === "raw" ? { timeout: 0 } : {},
 		onBeforeCall(
 			this: GatewayThis,

@@ -23,7 +23,10 @@ export type OAuthReply =
 			kind: "page";
 			status: number;
 			view: PageView;
-			/** Where the page's form may lead (the client's redirect URI), for the CSP `form-action`. */
+			/**
+			 * Where the page's form may lead (the client's
+			 * redirect URI), for the CSP `form-action`.
+			 */
 			redirect_origin?: string;
 			session_token?: string;
 	  };
@@ -56,7 +59,9 @@ export function redirectTo(
 	};
 }
 
-/** The origin a CSP `form-action` names for a redirect URI (its scheme, for private-use schemes). */
+/**
+ * The origin a CSP `form-action` names for a redirect URI (its scheme, for private-use schemes).
+ */
 export function originOf(uri: string): string {
 	const url = new URL(uri);
 

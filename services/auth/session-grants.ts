@@ -106,7 +106,9 @@ export const SessionGrants: Partial<ServiceSchema> = {
 			},
 		},
 
-		/** Rotates a refresh token: the old one is spent, presenting it again revokes the family. */
+		/**
+		 * Rotates a refresh token: the old one is spent, presenting it again revokes the family.
+		 */
 		refresh: {
 			visibility: "public",
 			async handler(ctx: Context<RefreshParams, Meta>): Promise<TokenPair> {

@@ -85,8 +85,8 @@ export class Resume {
 			if (page.length < REPLAY_PAGE) break;
 		}
 
-		// Ids sort in recording order: a live event at or before the client's last one is one it has.
-		// Each id goes out once, even if the live stream handed the same event over twice.
+		// Ids sort in recording order: a live event at or before the client's last one is one it
+		// has. Each id goes out once, even if the live stream handed the same event over twice.
 		for (const event of this.buffer) {
 			if (event.id <= this.afterId || replayed.has(event.id)) continue;
 			replayed.add(event.id);

@@ -58,7 +58,8 @@ export function parseSubscription(payload: unknown): SubscriptionRequest {
 		);
 	}
 	const request = payload as SubscriptionRequest;
-	// A pattern no catalogue type matches is a typo (`order.shiped`), not a wish to receive nothing.
+	// A pattern no catalogue type matches is a typo
+	// (`order.shiped`), not a wish to receive nothing.
 	const unknown: ErrorDetail[] = request.types
 		.map((type, i) => ({ type, i }))
 		.filter(({ type }) => !EVENT_TYPES.some((known) => eventMatches(type, known)))

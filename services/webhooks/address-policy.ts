@@ -2,8 +2,8 @@
  * Where webhooks may go (contract: SSRF defence). Only global unicast addresses are allowed:
  * loopback, private, link-local, CGNAT, multicast, unspecified, broadcast, reserved and the
  * IPv6 forms that embed an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo) are refused,
- * whatever the notation. The check runs twice: on the URL when an endpoint is saved, and on the address
- * a connection actually uses, so a DNS answer that changes later cannot slip through.
+ * whatever the notation. The check runs twice: on the URL when an endpoint is saved, and on the
+ * address a connection actually uses, so a DNS answer that changes later cannot slip through.
  */
 import dns from "node:dns";
 import net from "node:net";
@@ -16,7 +16,9 @@ const IPV4_COMPATIBLE = ipaddr.parseCIDR("::/96");
 /** How long the creation-time check waits for DNS before leaving it to connect time. */
 const LOOKUP_TIMEOUT_MS = 3000;
 
-/** The refusal of a connection to a forbidden address; the worker reports it as the attempt's error. */
+/**
+ * The refusal of a connection to a forbidden address; the worker reports it as the attempt's error.
+ */
 export class ForbiddenAddressError extends Error {
 	readonly code = "EWEBHOOKADDRESS";
 

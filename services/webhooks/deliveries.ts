@@ -17,7 +17,10 @@ import { deliveryId, type RetryConfig } from "../../models/webhook";
 /** The channel carrying "deliver now" messages (a command: contract naming). */
 export const DELIVER_CHANNEL = "webhooks.deliver";
 
-/** Redis streams are trimmed to about this many entries; a trimmed message is re-sent from the store. */
+/**
+ * Redis streams are trimmed to about this many entries;
+ * a trimmed message is re-sent from the store.
+ */
 export const STREAM_MAX_LEN = "~100000";
 
 /** How long a lease entitles its message to the attempt: the wait in the channel, then the POST. */

@@ -99,7 +99,8 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 		},
 
 		scheduleFanOut(): void {
-			// Before `started` has read the cursor, a pass would start from the beginning of the log.
+			// Before `started` has read the cursor, a pass
+			// would start from the beginning of the log.
 			if (this.timers) this.fanOut.trigger();
 		},
 
@@ -166,7 +167,10 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			return inserted;
 		},
 
-		/** Publishes the leased rows (all under one lease), MESSAGE_ROWS to a message; rows whose message fails go back to the poller. */
+		/**
+		 * Publishes the leased rows (all under one lease), MESSAGE_ROWS
+		 * to a message; rows whose message fails go back to the poller.
+		 */
 		async send(rows: StoredDoc[]): Promise<void> {
 			if (rows.length === 0) return;
 			const now = Date.now();
@@ -200,7 +204,9 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			);
 		},
 
-		/** One poll: the most urgent due rows, each given a new lease (compare-and-set), then sent. */
+		/**
+		 * One poll: the most urgent due rows, each given a new lease (compare-and-set), then sent.
+		 */
 		async dispatchDue(): Promise<void> {
 			this.pruneOutstanding();
 			const room = Math.min(this.room(), DISPATCH_BATCH);

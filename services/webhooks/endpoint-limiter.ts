@@ -29,7 +29,8 @@ export class EndpointLimiter {
 		return new Promise((resolve) => {
 			const queue = this.waiting.get(key) ?? [];
 			this.waiting.set(key, queue);
-			// The slot passes straight from the releasing delivery to this one (active stays the same).
+			// The slot passes straight from the releasing
+			// delivery to this one (active stays the same).
 			const waiter: Waiter = {
 				grant: () => {
 					clearTimeout(timer);

@@ -44,7 +44,10 @@ function errorOfStatus(code: number): string | null {
 	return `HTTP ${code}`;
 }
 
-/** The connector: the address policy applies to IP literals before connecting, to names at DNS time, and to the peer once connected. */
+/**
+ * The connector: the address policy applies to IP literals before
+ * connecting, to names at DNS time, and to the peer once connected.
+ */
 function guardedConnector(allowPrivate: boolean): buildConnector.connector {
 	const base = buildConnector({
 		timeout: CONNECT_TIMEOUT_MS,

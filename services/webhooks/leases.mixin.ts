@@ -55,7 +55,10 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			},
 		},
 
-		/** Gives leases back unused (no room for the endpoint), to be offered again after `delay_ms`. */
+		/**
+		 * Gives leases back unused (no room for the
+		 * endpoint), to be offered again after `delay_ms`.
+		 */
 		release: {
 			visibility: "public",
 			params: {
@@ -183,7 +186,9 @@ export const leasesMixin: Partial<ServiceSchema> = {
 			};
 		},
 
-		/** A delivery whose endpoint is gone or switched off, or whose event left the log, is dead. */
+		/**
+		 * A delivery whose endpoint is gone or switched off, or whose event left the log, is dead.
+		 */
 		async abandon(doc: StoredDoc, endpoint: ResolvedEndpoint | undefined): Promise<void> {
 			const disabled = `The endpoint is disabled${endpoint?.disabled_reason ? `: ${endpoint.disabled_reason}` : ""}`;
 			const reason = !endpoint
@@ -199,8 +204,8 @@ export const leasesMixin: Partial<ServiceSchema> = {
 		},
 
 		/**
-		 * Records a batch of outcomes: rows with the same changes (every success answered alike, say)
-		 * take one write, each still guarded by its own lease.
+		 * Records a batch of outcomes: rows with the same changes (every success
+		 * answered alike, say) take one write, each still guarded by its own lease.
 		 */
 		async completeMany(items: CompleteParams[]): Promise<string[]> {
 			const now = Date.now();
@@ -273,7 +278,9 @@ export const leasesMixin: Partial<ServiceSchema> = {
 	},
 
 	created() {
-		/** Deliveries claimed and not yet settled, by id: a second claim under one lease is refused. */
+		/**
+		 * Deliveries claimed and not yet settled, by id: a second claim under one lease is refused.
+		 */
 		this.inFlight = new Map<string, { lease: string; at: number; node: string }>();
 		this.claims = new Batcher<RowRequest[], Array<Claim | null>>(
 			perList((rows: RowRequest[]) => this.claimMany(rows)),

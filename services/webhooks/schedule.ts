@@ -11,7 +11,9 @@ export const MAX_DELAY_MS = 24 * 60 * 60 * 1000;
 /** Each scheduled wait is moved by up to this fraction either way, so retries do not stampede. */
 export const JITTER = 0.1;
 
-/** An endpoint failing this long, with at least DISABLE_MIN_FAILURES failures in a row, is disabled. */
+/**
+ * An endpoint failing this long, with at least DISABLE_MIN_FAILURES failures in a row, is disabled.
+ */
 export const DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
 export const DISABLE_MIN_FAILURES = 10;
 

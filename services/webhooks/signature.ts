@@ -52,7 +52,10 @@ export function secretDetails(secret: unknown): ErrorDetail[] {
 	return [];
 }
 
-/** The secrets that sign for the endpoint `doc` now, newest first (the previous one during a rotation). */
+/**
+ * The secrets that sign for the endpoint `doc` now,
+ * newest first (the previous one during a rotation).
+ */
 export function secretsOf(doc: StoredDoc, now = Date.now()): string[] {
 	const previousValid =
 		typeof doc.previous_secret === "string" &&

@@ -53,7 +53,9 @@ export async function freePort(): Promise<number> {
 	});
 }
 
-/** The environment of a spawned process: this one's, without cluster settings, quiet, no /metrics. */
+/**
+ * The environment of a spawned process: this one's, without cluster settings, quiet, no /metrics.
+ */
 export function baseEnv(extra: Record<string, string>): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
@@ -152,7 +154,10 @@ async function waitFor(
 	throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Starts one node; resolves once `/ready` answers 200 (or, without the api service, once it logs "started"). */
+/**
+ * Starts one node; resolves once `/ready` answers 200
+ * (or, without the api service, once it logs "started").
+ */
 export async function startNode(
 	env: Record<string, string>,
 	opts: { waitReady?: boolean } = {},

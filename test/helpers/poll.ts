@@ -17,7 +17,9 @@ export async function until(
 	}
 }
 
-/** `read`'s first result that `done` accepts, or its last one after `timeoutMs` (for the assertion). */
+/**
+ * `read`'s first result that `done` accepts, or its last one after `timeoutMs` (for the assertion).
+ */
 export async function eventually<T>(
 	read: () => Promise<T>,
 	done: (result: T) => boolean,

@@ -45,7 +45,9 @@ export function connected(socket: Socket, timeoutMs = 10_000): Promise<Socket> {
 	});
 }
 
-/** Connects with `auth` and returns the refusal the server gave (fails if it admitted the socket). */
+/**
+ * Connects with `auth` and returns the refusal the server gave (fails if it admitted the socket).
+ */
 export async function refusal(url: string, auth: Record<string, unknown>): Promise<SocketError> {
 	const socket = socketTo(url, auth);
 	try {

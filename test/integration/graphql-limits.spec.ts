@@ -17,7 +17,9 @@ let key: string;
 let gql: GraphqlRequest;
 let metricsUrl: string;
 
-/** `createCustomer` (level 1) nested `levels` deep: contacts at even levels, their customer at odd. */
+/**
+ * `createCustomer` (level 1) nested `levels` deep: contacts at even levels, their customer at odd.
+ */
 function nestedMutation(name: string, levels: number): string {
 	let selection = "id";
 	for (let level = levels - 1; level >= 2; level--) {

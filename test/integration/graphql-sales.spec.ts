@@ -281,7 +281,8 @@ describe("relations without N+1", () => {
 				`{ customerId: "${customers[i % 10]}", items: [{ productId: "${productId}", quantity: ${i + 1} }], notes: "n1-batch" }`,
 		);
 		await data(gql, `mutation { bulkCreateOrders(input: [${items.join(",")}]) { failed } }`);
-		// Cost: 1 + 2 + items (1 + 2) + customer (1 + 3) + invoices (1 + 1) = 12 per node, × 50 = 600.
+		// Cost: 1 + 2 + items (1 + 2) + customer (1 + 3)
+		// + invoices (1 + 1) = 12 per node, × 50 = 600.
 		const query = `query($n: Int!) { orders(filter: { q: "n1-batch" }, pagination: { first: $n }) {
 			nodes { id totalAmount items { sku quantity } customer { id name totalSpent }
 				invoices(first: 1) { id } } } }`;

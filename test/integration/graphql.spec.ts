@@ -365,8 +365,8 @@ describe("scopes, credentials and batching of relations", () => {
 				{ c: id },
 			);
 		}
-		// Cost: nodes = 1 + name 1 + contacts 2×(name 1 + customer (1 + id 1)) + interactions 2×1 = 11;
-		// customers = 11 × first. 50 × 11 = 550, under the limit of 1,000.
+		// Cost: nodes = 1 + name 1 + contacts 2×(name 1 + customer (1 + id 1)) + interactions
+		// 2×1 = 11; customers = 11 × first. 50 × 11 = 550, under the limit of 1,000.
 		const query = `query($q: String!, $n: Int!) { customers(filter: { q: $q }, pagination: { first: $n }) {
 			nodes { name contacts(first: 2) { name customer { id } } interactions(first: 2) { type } } } }`;
 

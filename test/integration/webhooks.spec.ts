@@ -52,7 +52,10 @@ async function endpointWithReceiver(body: Record<string, unknown> = {}) {
 	return { receiver, endpoint: res.body.data };
 }
 
-/** Endpoints subscribe to `customer.*`: each test removes its own so later tests' events stay theirs. */
+/**
+ * Endpoints subscribe to `customer.*`: each test
+ * removes its own so later tests' events stay theirs.
+ */
 async function remove(endpoint: { id: string }) {
 	await api.delete(`${base}/webhooks/${endpoint.id}`);
 }

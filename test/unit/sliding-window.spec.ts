@@ -137,7 +137,8 @@ describe("what the headers say", () => {
 	});
 
 	test("a refused call is told to wait until the previous window has faded enough", () => {
-		// 60 now, 80 before weighing 50 %: 100 used; one unit fits after the weight drops to 48.75 %.
+		// 60 now, 80 before weighing 50 %: 100 used; one
+		// unit fits after the weight drops to 48.75 %.
 		const state = stateOf(100, 1, {
 			allowed: false,
 			current: 60,

@@ -17,7 +17,9 @@ export interface HttpOptions {
 	timeoutMs: number;
 	/** Retries after the first attempt (default 3). */
 	maxRetries: number;
-	/** The longest wait before a retry; a `Retry-After` beyond it is thrown instead (default 60 s). */
+	/**
+	 * The longest wait before a retry; a `Retry-After` beyond it is thrown instead (default 60 s).
+	 */
 	maxRetryDelayMs: number;
 	/** How the SDK waits between attempts; tests and schedulers may replace it. */
 	sleep: (ms: number) => Promise<void>;
@@ -50,7 +52,9 @@ export interface RequestOptions {
 /** Exponential backoff's first step and ceiling, when the server gives no `Retry-After`. */
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 8000;
-/** Spread added on top of a `Retry-After`, so clients told the same moment do not all return at it. */
+/**
+ * Spread added on top of a `Retry-After`, so clients told the same moment do not all return at it.
+ */
 const RETRY_AFTER_SPREAD_MS = 250;
 
 export function queryString(query: Query = {}): string {

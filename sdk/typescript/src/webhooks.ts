@@ -87,7 +87,10 @@ export function verifyWebhook<T = Record<string, unknown>>(
 	return JSON.parse(body) as MantisEvent<T>;
 }
 
-/** Whether `X-Mantis-Signature` (`sha256=<hex>`) is the HMAC of the body under `secret`'s UTF-8 bytes. */
+/**
+ * Whether `X-Mantis-Signature` (`sha256=<hex>`) is
+ * the HMAC of the body under `secret`'s UTF-8 bytes.
+ */
 export function verifyMantisSignature(
 	payload: string | Uint8Array,
 	signature: string | undefined,
