@@ -169,25 +169,33 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 
 			async findRows(ctx: FindManyContext): Promise<Output[]> {
 				const { field, values } = ctx.params;
-				if (field !== "id" && !(field in entity.fields))
+				if (field !== "id" && !Object.hasOwn(entity.fields, field))
 					throw validationError([{ field: "field", message: "unknown" }]);
 
 				return this.cachedRead(ctx, "findMany", async () => {
-					const org = this.orgOf(ctx);
-					// The organization is checked on the rows found, not in the query: given an
-					// equality on `organization_id`, NeDB would scan every row of the organization
-					// instead of using the index of `field`. The values are ids of the caller's own
-					// rows, so few are dropped.
-					const query = { [field === "id" ? "_id" : field]: { $in: values } };
-					const docs: StoredDoc[] = await this.storeFind(query, {
-						limit: FIND_MANY_MAX,
-						sort: [["_id", 1]],
-					});
+					const docs: StoredDoc[] = await this.storeFindIn(
+						this.orgOf(ctx),
+						field,
+						values,
+					);
 
-					return docs
-						.filter((d) => d.organization_id === org)
-						.map((d) => this.toOutput(d));
+					return docs.map((d) => this.toOutput(d));
 				});
+			},
+
+			/** Rows of organization `org` whose `field` is one of `values` (batch loading). */
+			async storeFindIn(org: string, field: string, values: string[]): Promise<StoredDoc[]> {
+				// The organization is checked on the rows found, not in the query: given an
+				// equality on `organization_id`, NeDB would scan every row of the organization
+				// instead of using the index of `field`. The values are ids of the caller's own
+				// rows, so few are dropped.
+				const query = { [field === "id" ? "_id" : field]: { $in: values } };
+				const docs: StoredDoc[] = await this.storeFind(query, {
+					limit: FIND_MANY_MAX,
+					sort: [["_id", 1]],
+				});
+
+				return docs.filter((d) => d.organization_id === org);
 			},
 
 			async getResource(ctx: RestContext): Promise<Output> {

@@ -91,6 +91,7 @@ interface BatchThis {
 	orgOf(ctx: Context<unknown, Meta>): string;
 	toOutput(doc: StoredDoc): Output;
 	storeFind(query: object, options?: object): Promise<StoredDoc[]>;
+	storeFindIn(org: string, field: string, values: string[]): Promise<StoredDoc[]>;
 }
 
 type Row = Record<string, unknown>;
@@ -112,8 +113,7 @@ export function relationActions(
 			params: { keys },
 			...batch,
 			async handler(this: BatchThis, ctx: KeysContext): Promise<Array<Row | null>> {
-				const query = { organization_id: this.orgOf(ctx), _id: { $in: ctx.params.keys } };
-				const docs = await this.storeFind(query);
+				const docs = await this.storeFindIn(this.orgOf(ctx), "id", ctx.params.keys);
 				const byId = new Map(docs.map((d) => [d._id, toGraphql(m, this.toOutput(d))]));
 
 				return ctx.params.keys.map((key) => byId.get(key) ?? null);
