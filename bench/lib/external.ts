@@ -21,8 +21,13 @@ export type ExternalResult =
 	{ ok: true; result: Record<string, unknown> } | { ok: false; note: string };
 
 function resultOf(script: string, stdout: string, startedAt: number): Record<string, unknown> {
-	const last = stdout.trim().split("\n").pop() ?? "";
-	if (last.startsWith("{")) return JSON.parse(last) as Record<string, unknown>;
+	// The result is the last JSON line; a summary for people may follow it.
+	const last = stdout
+		.trim()
+		.split("\n")
+		.reverse()
+		.find((line) => line.startsWith("{"));
+	if (last) return JSON.parse(last) as Record<string, unknown>;
 	const file = path.join(ROOT, "bench", "results", script.replace(/\.ts$/, ".json"));
 	if (fs.existsSync(file) && fs.statSync(file).mtimeMs >= startedAt)
 		return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;

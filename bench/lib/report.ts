@@ -11,6 +11,10 @@ export interface Target {
 	ratio?: number;
 	/** Largest 99th percentile latency. */
 	p99_ms?: number;
+	/** Largest median latency. */
+	p50_ms?: number;
+	/** Least rate, for scenarios measured in work done per second (webhook deliveries). */
+	per_second?: number;
 }
 
 export interface Figure extends Partial<LoadResult> {
@@ -54,6 +58,8 @@ function targetText(target: Target | undefined): string {
 	const parts = [];
 	if (target.ratio !== undefined) parts.push(`≥ ${pct(target.ratio)}`);
 	if (target.p99_ms !== undefined) parts.push(`p99 < ${target.p99_ms} ms`);
+	if (target.p50_ms !== undefined) parts.push(`p50 < ${target.p50_ms} ms`);
+	if (target.per_second !== undefined) parts.push(`≥ ${target.per_second}/s`);
 
 	return parts.join(", ");
 }
@@ -75,7 +81,8 @@ export function table(figures: Figure[]): string {
 	];
 	for (const f of figures) {
 		if (f.skipped) {
-			rows.push([f.name, "skipped", f.skipped, "", "", "", "", "", ""]);
+			// One line: a script's error output would break the table.
+			rows.push([f.name, "skipped", f.skipped.split("\n")[0], "", "", "", "", "", ""]);
 			continue;
 		}
 		rows.push([
