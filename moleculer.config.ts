@@ -14,6 +14,7 @@ import ErrorReporterMiddleware from "./mixins/error-reporter.middleware";
 import ShutdownMiddleware from "./mixins/shutdown.middleware";
 import SlowActionsMiddleware from "./mixins/slow-actions.middleware";
 import { tracingOptions } from "./mixins/tracing";
+import { VALIDATOR_MESSAGES } from "./models/validator-messages";
 
 /** Channel messages one node handles at once (the adapters' default, 1, caps a node near 650/s). */
 export const CHANNEL_MAX_IN_FLIGHT = 100;
@@ -148,7 +149,7 @@ export function brokerOptions(settings: Config = config(), node: NodeOptions = {
 		// In-flight requests get this long to finish on SIGTERM before the node stops.
 		tracking: { enabled: true, shutdownTimeout: settings.shutdownTimeoutMs },
 		registry: { strategy: "RoundRobin", preferLocal: true },
-		validator: true,
+		validator: { type: "Fastest", options: { messages: VALIDATOR_MESSAGES } },
 		errorHandler: undefined,
 
 		// The registry always counts (the REPL reads it); METRICS_PORT=0 only turns off /metrics.

@@ -5,7 +5,9 @@
  * `promtool check metrics` refuses. The HTTP endpoint, filtering and the registry are Moleculer's.
  * Format: https://prometheus.io/docs/instrumenting/exposition_formats/
  */
-import { MetricReporters } from "moleculer";
+import type { Server } from "node:http";
+import { type MetricRegistry, MetricReporters } from "moleculer";
+import { exitOnListenFailure } from "./listen-failure";
 
 type Labels = Record<string, unknown>;
 
@@ -113,12 +115,27 @@ export function exposition(metrics: Iterable<RegisteredMetric>, base: Labels = {
 
 /** The fields of Moleculer's reporter this class reads; its typings leave them out. */
 interface ReporterInternals {
+	server: Server;
+	opts: { port: number };
 	registry: { store: Map<string, RegisteredMetric> };
 	defaultLabels: Labels | undefined;
 	matchMetricName(name: string): boolean;
 }
 
 export class PrometheusReporter extends MetricReporters.Prometheus {
+	override init(registry: MetricRegistry): void {
+		super.init(registry);
+		// The stock reporter leaves a bind failure unhandled: a raw stack instead of one line.
+		const self = this as unknown as ReporterInternals;
+		exitOnListenFailure(
+			self.server,
+			"METRICS_PORT",
+			self.opts.port,
+			registry.logger,
+			(message) => registry.broker.fatal(message),
+		);
+	}
+
 	generatePrometheusResponse(): string {
 		const self = this as unknown as ReporterInternals;
 		const metrics = [...self.registry.store.values()].filter(

@@ -8,7 +8,9 @@
  *
  * Each node is `npm start` with its own NODE_ID, SERVICES, PORT and METRICS_PORT, and every node
  * shares one CHANNELS_URL on Redis: the workers are one consumer group of the `webhooks.deliver`
- * stream, so the domain node's messages reach whichever worker is free. A node that
+ * stream, so the domain node's messages reach whichever worker is free. Every node also gets one
+ * REDIS_URL (REDIS_URL, else the transporter's Redis, else the local one), so the gateways count
+ * each credential's quota together instead of each granting the whole of it. A node that
  * dies is started again after a second, so it rejoins; SIGINT or SIGTERM stops them all
  * gracefully. Output lines are prefixed with the node's name.
  */
@@ -37,6 +39,8 @@ interface Options {
 	transporter: string;
 	/** Redis for the channels: worker nodes in other processes read the domain node's messages. */
 	channels: string;
+	/** REDIS_URL of every node: one rate-limit count per credential across the gateways. */
+	redis: string;
 	gateways: number;
 	gatewayPorts: number[];
 	workers: number;
@@ -83,6 +87,7 @@ function readOptions(): Options {
 		transporter,
 		channels:
 			values.channels ?? settings.channelsUrl ?? redisOf(transporter, settings.redisUrl),
+		redis: settings.redisUrl ?? redisOf(transporter, undefined),
 		gateways,
 		gatewayPorts,
 		workers,
@@ -152,6 +157,7 @@ class Supervisor {
 				SERVICES: node.services.join(","),
 				TRANSPORTER: this.options.transporter,
 				CHANNELS_URL: this.options.channels,
+				REDIS_URL: this.options.redis,
 				NAMESPACE: this.namespace,
 			},
 			stdio: ["ignore", "pipe", "pipe"],
@@ -191,7 +197,7 @@ async function main(): Promise<void> {
 	const supervisor = new Supervisor(options, namespace);
 
 	process.stdout.write(
-		`[cluster] ${new URL(options.transporter).protocol}// namespace ${namespace}, channels on ${new URL(options.channels).host}\n`,
+		`[cluster] ${new URL(options.transporter).protocol}// namespace ${namespace}, channels on ${new URL(options.channels).host}, REDIS_URL on ${new URL(options.redis).host}\n`,
 	);
 	for (const node of nodes) {
 		const port = node.env.PORT ? ` on port ${node.env.PORT}` : "";

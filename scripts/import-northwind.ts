@@ -7,6 +7,8 @@
  * their state is behind the file, so a second run creates nothing. Rows that cannot be read
  * are listed by file and line; the exit status is 1 when anything failed or was rejected.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { Api, eachLimited } from "./northwind/api";
 import {
@@ -51,6 +53,11 @@ function readArgs(): { dir: string; url: string; key: string; org?: string } {
 		},
 	});
 	if (!values.dir || !values.url || !values["api-key"]) throw new Error(USAGE);
+	// The data set is not in the repository; a wrong folder should say so, not ENOENT.
+	if (!fs.existsSync(path.join(values.dir, "customers.csv")))
+		throw new Error(
+			`${values.dir} holds no customers.csv: point --dir at the folder holding the Northwind CSVs`,
+		);
 
 	return {
 		dir: values.dir,

@@ -12,6 +12,7 @@ import type { Auth, Meta, RestParams } from "../models/context";
 import { ApiError, notFound, unsupportedEncoding } from "../models/errors";
 import { HttpDrainMixin } from "../mixins/http-drain.mixin";
 import { HttpMetricsMixin } from "../mixins/http-metrics.mixin";
+import { exitOnListenFailure } from "../mixins/listen-failure";
 import { etagOf } from "../mixins/resource/view";
 import { browserPageRoutes, consoleHome } from "./api/browser-pages";
 import { clientAddressOf } from "./api/client-address";
@@ -280,6 +281,16 @@ const ApiService: ServiceSchema = {
 
 			return checks;
 		},
+	},
+
+	created() {
+		// moleculer-web logs a bind failure as a bare "Server error" and never settles its
+		// `started`, so the node would run on without HTTP: its listener gives way to ours.
+		const server = this.server as import("node:http").Server;
+		server.removeAllListeners("error");
+		exitOnListenFailure(server, "PORT", config().port, this.logger, (message) =>
+			this.broker.fatal(message),
+		);
 	},
 
 	started() {

@@ -18,6 +18,7 @@ import { Member, type Role, ROLES, scopesOfRole } from "../models/identity";
 import { checkBody } from "./auth/body-check";
 import { hashSecret, newSecret } from "./auth/secrets";
 import { PASSWORD_RULE } from "./users.service";
+import { VALIDATOR_MESSAGES } from "../models/validator-messages";
 
 interface AddParams {
 	user_id: string;
@@ -33,7 +34,10 @@ interface NewMember {
 	name?: string;
 }
 
-const checkNewMember = new Validator({ haltOnFirstError: false }).compile({
+const checkNewMember = new Validator({
+	haltOnFirstError: false,
+	messages: VALIDATOR_MESSAGES,
+}).compile({
 	$$strict: true,
 	email: { type: "email", max: 254 },
 	role: { type: "enum", values: [...ROLES] },
@@ -41,7 +45,10 @@ const checkNewMember = new Validator({ haltOnFirstError: false }).compile({
 	name: { type: "string", max: 200, optional: true },
 });
 
-const checkAcceptance = new Validator({ haltOnFirstError: false }).compile({
+const checkAcceptance = new Validator({
+	haltOnFirstError: false,
+	messages: VALIDATOR_MESSAGES,
+}).compile({
 	$$strict: true,
 	token: { type: "string", min: 1, max: 200 },
 	password: PASSWORD_RULE,

@@ -20,6 +20,7 @@ import { isMember } from "./auth/membership";
 import { SessionGrants } from "./auth/session-grants";
 import { SessionStore } from "./auth/session-store";
 import type { ActiveSession } from "./tokens.service";
+import { VALIDATOR_MESSAGES } from "../models/validator-messages";
 
 export interface LoginParams {
 	email: string;
@@ -37,13 +38,15 @@ export interface SessionAnswer extends TokenPair {
 /** Ended sessions stay listed (audit) this long, then the hourly sweep removes them. */
 const ENDED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
-const checkLogin = new Validator({ haltOnFirstError: false }).compile({
-	$$strict: true,
-	email: { type: "email", max: 254 },
-	password: { type: "string", min: 1, max: 256 },
-	device_name: { type: "string", max: 200, optional: true },
-	organization_id: { type: "uuid", optional: true },
-});
+const checkLogin = new Validator({ haltOnFirstError: false, messages: VALIDATOR_MESSAGES }).compile(
+	{
+		$$strict: true,
+		email: { type: "email", max: 254 },
+		password: { type: "string", min: 1, max: 256 },
+		device_name: { type: "string", max: 200, optional: true },
+		organization_id: { type: "uuid", optional: true },
+	},
+);
 
 const SessionsService: ServiceSchema = {
 	name: "sessions",

@@ -5,8 +5,9 @@
 import Validator, { type ValidationError as FvError, type ValidationRule } from "fastest-validator";
 import { validationError } from "../../models/errors";
 import type { Body } from "./body";
+import { VALIDATOR_MESSAGES } from "../../models/validator-messages";
 
-const validator = new Validator({ haltOnFirstError: false });
+const validator = new Validator({ haltOnFirstError: false, messages: VALIDATOR_MESSAGES });
 
 export type ActionBodyCheck<T> = (raw: unknown) => T;
 

@@ -14,8 +14,9 @@ import {
 } from "../../models/entity";
 import { type ErrorDetail, validationError } from "../../models/errors";
 import { isCurrency, minorDigits, toMinor } from "../../models/money";
+import { VALIDATOR_MESSAGES } from "../../models/validator-messages";
 
-const validator = new Validator({ haltOnFirstError: false });
+const validator = new Validator({ haltOnFirstError: false, messages: VALIDATOR_MESSAGES });
 
 export type Body = Record<string, unknown>;
 

@@ -7,6 +7,7 @@ import Validator, { type ValidationError as FvError } from "fastest-validator";
 import type { DomainEvent } from "../../mixins/events.mixin";
 import { type ErrorDetail, validationError } from "../../models/errors";
 import { EVENT_TYPES, eventMatches } from "../../models/event";
+import { VALIDATOR_MESSAGES } from "../../models/validator-messages";
 
 export interface SubscriptionRequest {
 	types: string[];
@@ -23,7 +24,7 @@ export interface SubscriptionView {
 const MAX_TYPES = 100;
 const MAX_IDS = 10_000;
 
-const checkRequest = new Validator().compile({
+const checkRequest = new Validator({ messages: VALIDATOR_MESSAGES }).compile({
 	$$root: false,
 	$$strict: true,
 	types: {

@@ -116,6 +116,17 @@ function clusterSuite(transporter: string): void {
 		expect(read.body.data.name).toBe("Seen by both");
 	});
 
+	test("both gateway nodes spend one rate-limit quota per credential (a shared REDIS_URL)", async () => {
+		const owner = bootstrap({ TRANSPORTER: transporter, NAMESPACE: namespace }, "Quota Org");
+		const base = `/v1/organizations/${owner.organization_id}/customers`;
+
+		const first = await client(gateways[0], owner.api_key).get(base);
+		const second = await client(gateways[1], owner.api_key).get(base);
+
+		const left = [first, second].map((r) => Number(r.headers.get("x-ratelimit-remaining")));
+		expect(left[1]).toBe(left[0] - 1);
+	});
+
 	test("SIGTERM stops every node and the command exits 0", async () => {
 		const exited = new Promise<number | null>((resolve) => cluster.once("exit", resolve));
 		cluster.kill("SIGTERM");

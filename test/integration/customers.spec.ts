@@ -407,6 +407,19 @@ describe("bad requests are refused with a clear error and change nothing", () =>
 		expect(res.body.error.details[0].field).toBe("limit");
 	});
 
+	test("a value outside an enum is 400 listing the allowed values, the rejected one as value", async () => {
+		const res = await api.post(`${base}/customers`, newCustomer({ segment: "nope" }));
+
+		expect(res.status).toBe(400);
+		expect(res.body.error.details).toEqual([
+			{
+				field: "segment",
+				message: "must be one of: enterprise, mid_market, smb, startup, individual.",
+				value: "nope",
+			},
+		]);
+	});
+
 	test("malformed JSON is 400, not 500", async () => {
 		const res = await api.request("POST", `${base}/customers`, '{"name": "x",');
 

@@ -252,4 +252,15 @@ describe("the Northwind import", () => {
 		]);
 		expect(run.summary.customers).toMatchObject({ rows: 91, existing: 91, created: 0 });
 	}, 120_000);
+
+	test("a --dir without the CSVs fails with one line saying what --dir must hold", async () => {
+		const dir = tempDir("northwind-empty-");
+
+		const run = await runImport(dir);
+
+		expect(run.status).toBe(1);
+		expect(run.stderr.trim()).toBe(
+			`import:northwind failed: ${dir} holds no customers.csv: point --dir at the folder holding the Northwind CSVs`,
+		);
+	});
 });
