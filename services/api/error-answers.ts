@@ -61,10 +61,11 @@ export const ErrorAnswersMixin: Partial<ServiceSchema> = {
 			const requestId =
 				(res.getHeader("X-Request-Id") as string | undefined) ?? requestIdOf(req);
 			if (error.type === "INTERNAL_ERROR") {
+				// The name and message only: stacks reach no log line (they go to the error
+				// reporter, Sentry, when one is configured).
 				const e = err as Error;
 				this.logger.error(
 					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message} (request ${requestId})`,
-					e?.stack,
 				);
 			} else if (error.type === "SERVICE_UNAVAILABLE") {
 				this.logger.warn(

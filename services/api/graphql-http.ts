@@ -157,9 +157,9 @@ export const plugins = [
 					if (apiErrorOf(error).type !== "INTERNAL_ERROR") continue;
 					const cause = (error.originalError ?? error) as Error;
 					const where = error.path?.join(".") ?? "request";
+					// No stack in the log line (the error reporter has it, when configured).
 					rc.context.service?.logger.error(
 						`GraphQL ${where} failed: ${cause.name}: ${cause.message}`,
-						cause.stack,
 					);
 				}
 			},

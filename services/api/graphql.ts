@@ -231,10 +231,7 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 		writeGraphqlError(this: GraphqlThis, res: ServerResponse, err: unknown): void {
 			const error = toApiError(err);
 			if (error.type === "INTERNAL_ERROR")
-				this.logger.error(
-					`GraphQL request failed: ${(err as Error)?.message}`,
-					(err as Error)?.stack,
-				);
+				this.logger.error(`GraphQL request failed: ${(err as Error)?.message}`);
 			if (res.headersSent) {
 				res.end();
 
