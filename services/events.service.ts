@@ -7,12 +7,14 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { DomainEvent, NewEvent } from "../mixins/events.mixin";
 import { graphqlMixin } from "../mixins/graphql.mixin";
 import { resourceMixin } from "../mixins/resource.mixin";
-import type { Meta } from "../models/context";
-import { Event } from "../models/event";
+import { listMethods } from "../mixins/resource/list-methods";
+import type { Meta, RestContext } from "../models/context";
+import { Event, EVENT_TYPES, eventMatches } from "../models/event";
 
 const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 const REPLAY_MAX = 1000;
+const { listResources } = listMethods(Event);
 
 /**
  * Event ids sort in the order the log recorded them: milliseconds and a per-millisecond
@@ -125,6 +127,23 @@ const EventsService: ServiceSchema = {
 	},
 
 	methods: {
+		/**
+		 * `type=order.*` (the pattern socket.io and webhook subscriptions take) lists every event
+		 * type it matches; `type=*` lists all. Other values filter as the query language does.
+		 */
+		listResources(ctx: RestContext) {
+			const type = ctx.params.query?.type;
+			if (typeof type === "string" && (type === "*" || type.endsWith(".*"))) {
+				const { type: _pattern, ...query } = ctx.params.query ?? {};
+				const matching = EVENT_TYPES.filter((t) => eventMatches(type, t));
+				// A pattern no type matches finds nothing, as an unknown exact type does.
+				const types = matching.length ? matching : [type];
+				ctx.params.query = type === "*" ? query : { ...query, type_in: types.join(",") };
+			}
+
+			return listResources.call(this, ctx);
+		},
+
 		async sweep(): Promise<void> {
 			const cutoff = new Date(Date.now() - RETENTION_MS).toISOString();
 			const removed = await this.storeRemove({ created_at: { $lt: cutoff } });

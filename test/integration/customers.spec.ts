@@ -586,6 +586,17 @@ describe("the event log", () => {
 		).toBe(true);
 	});
 
+	test("events list by a type pattern: customer.* holds customer events only, and none of contacts", async () => {
+		const customer = (await api.post(`${base}/customers`, newCustomer())).body.data;
+		await api.post(`${base}/customers/${customer.id}/contacts`, { name: "Pat Pattern" });
+		const res = await api.get(`${base}/events?type=customer.*&limit=100`);
+		const types = new Set(res.body.data.map((e: { type: string }) => e.type));
+
+		expect(res.status).toBe(200);
+		expect(types.has("customer.created")).toBe(true);
+		expect([...types].every((t) => String(t).startsWith("customer."))).toBe(true);
+	});
+
 	test("another organization's events are not visible", async () => {
 		const res = await otherApi.get(
 			`/v1/organizations/${other.organization_id}/events?limit=100`,
