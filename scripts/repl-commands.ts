@@ -165,15 +165,20 @@ async function resetLimit(_broker: ServiceBroker, args: ReplArgs): Promise<void>
 	print(`The rate limit of API key ${String(args.keyId)} is reset.`);
 }
 
+/** Dead deliveries one `dead-deliveries` lists, newest first. */
+const DEAD_SHOWN = 100;
+
 async function deadDeliveries(broker: ServiceBroker, args: ReplArgs): Promise<void> {
 	if (!offered(broker, OPERATOR_ACTIONS.deadDeliveries))
 		return print("No webhook delivery service is running: there are no deliveries to list.");
 
 	const rows: GenericObject[] = await broker.call(OPERATOR_ACTIONS.deadDeliveries, {
 		...(args.org ? { organization_id: args.org } : {}),
-		limit: 100,
+		limit: DEAD_SHOWN,
 	});
 	if (!rows.length) return print("No dead deliveries.");
+	if (rows.length === DEAD_SHOWN)
+		print(`The newest ${DEAD_SHOWN} are shown; there may be more (name an organization).`);
 
 	printTable(
 		["id", "organization", "webhook", "event", "attempts", "last error"],
