@@ -238,7 +238,8 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 					collection: this.name as string,
 					embeds,
 					// The caller's scopes too: a hook may show more to some callers than to others.
-					what: `${action}:${ctx.meta.auth?.scopes.join(",")}:${JSON.stringify(ctx.params)}`,
+					// And the clauses `scopeQuery` adds: notifications are the caller's user's own.
+					what: `${action}:${ctx.meta.auth?.scopes.join(",")}:${JSON.stringify(this.scopeQuery(ctx))}:${JSON.stringify(ctx.params)}`,
 					fresh: ctx.meta.$cache === false,
 				};
 

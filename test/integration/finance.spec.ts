@@ -3,6 +3,7 @@
  * posts a balanced entry, payments settle invoices, the scheduler marks overdue invoices, and
  * admins are notified of overdue invoices and failed payments.
  */
+import { memberWithRole } from "../helpers/auth";
 import { eventsOf } from "../helpers/events";
 import { type Client, type GatewayNode, organizationGateway, type Owner } from "../helpers/gateway";
 import { checkEveryTransition } from "../helpers/workflow";
@@ -270,6 +271,36 @@ describe("payments", () => {
 		expect(note.title).toContain("card declined");
 		expect(read.body.data.read_at).not.toBeNull();
 		expect((await api.get(`${base}/invoices/${inv.id}`)).body.data.amount_paid).toBe(0);
+	});
+
+	test("two admins each see their own notifications, whatever the other read first", async () => {
+		const first = await memberWithRole(node.url, owner, "admin");
+		const second = await memberWithRole(node.url, owner, "admin");
+		const inv = await invoice();
+		await post("invoices/:id/send")(inv.id);
+		const pay = (await payment(inv.id, 5)).body.data;
+		await api.post(`${base}/payments/${pay.id}/fail`, { reason: "card expired" });
+		const path = `${base}/notifications?type=payment.failed`;
+		const firstNotes = await until(
+			async () => (await first.api.get(path)).body.data,
+			(n) => n.some((x: { object: { id: string } }) => x.object.id === pay.id),
+		);
+		const firstNote = firstNotes.find(
+			(x: { object: { id: string } }) => x.object.id === pay.id,
+		);
+		await first.api.get(`${base}/notifications/${firstNote.id}`);
+
+		const secondNotes = (await second.api.get(path)).body.data;
+		const secondRead = await second.api.get(`${base}/notifications/${firstNote.id}`);
+
+		expect(firstNotes.every((n: { user_id: string }) => n.user_id === first.user.id)).toBe(
+			true,
+		);
+		expect(secondNotes.length).toBeGreaterThan(0);
+		expect(secondNotes.every((n: { user_id: string }) => n.user_id === second.user.id)).toBe(
+			true,
+		);
+		expect(secondRead.status).toBe(404);
 	});
 
 	test("a paid invoice is final; an overdue one can still be paid but not sent again", async () => {
