@@ -183,6 +183,10 @@ const InvoicesService: ServiceSchema = {
 			};
 		},
 
+		createLockKeys(doc: Body): string[] {
+			return doc.order_id ? [`invoiced-order:${doc.order_id}`] : [];
+		},
+
 		/**
 		 * An order is billed at most its total: its invoices that are not void, with the new one,
 		 * must not exceed it (partial invoices are allowed up to that).

@@ -64,12 +64,19 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 			const doc = checker.create(this.withParent(ctx, body));
 			this.checkNewState(doc);
 			await this.checkRefs(ctx, doc);
-			const prepared: Body = await this.beforeCreate(ctx, doc);
-			const stored = await this.insertUnique(ctx, prepared, now);
+			// Under the create's own locks, so a rule over sibling rows holds against a racer.
+			const stored = await locks.run(this.createLockKeys(doc), async () =>
+				this.insertUnique(ctx, await this.beforeCreate(ctx, doc), now),
+			);
 			const out = this.toOutput(stored);
 			await this.publishEvent(ctx, options.createdEvent ?? `${entity.name}.created`, out);
 
 			return out;
+		},
+
+		/** Keys a create runs under (an invoice's order: its invoices must stay within it). */
+		createLockKeys(_doc: Body): string[] {
+			return [];
 		},
 
 		async updateOne(ctx: RestContext, id: unknown, body: unknown): Promise<Output> {

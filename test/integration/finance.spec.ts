@@ -125,6 +125,18 @@ describe("invoices", () => {
 		expect(afterVoid.status).toBe(201);
 	});
 
+	test("concurrent full invoices of one order: exactly one is made", async () => {
+		const order = await billableOrder(["confirm"]);
+
+		const all = await Promise.all(
+			Array.from({ length: 12 }, () => api.post(`${base}/invoices`, { order_id: order.id })),
+		);
+		const stored = (await api.get(`${base}/invoices?order_id=${order.id}`)).body.data;
+
+		expect(all.map((r) => r.status).sort()).toEqual([201, ...Array(11).fill(409)]);
+		expect(stored).toHaveLength(1);
+	});
+
 	test("partial invoices of an order are taken up to its total, not beyond", async () => {
 		const order = await billableOrder(["confirm"]);
 		const part = (amount: number) =>
