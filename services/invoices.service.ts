@@ -15,12 +15,14 @@ import { isoDay } from "../models/dates";
 import { ApiError, conflict, notFound, validationError } from "../models/errors";
 import { Invoice, INVOICE_MACHINE } from "../models/finance";
 import { documentNumber, type LineInput } from "../models/line-items";
-import { toMinor } from "../models/money";
+import { toMajor, toMinor } from "../models/money";
 import type { Posting } from "./journal-entries.service";
 import { graphqlMixin } from "../mixins/graphql.mixin";
 import { INVOICE_GRAPHQL } from "./graphql/finance";
 
 const PAYMENT_RETRIES = 5;
+/** Order states that may be billed: confirmed or later, not draft and not cancelled. */
+const INVOICEABLE_ORDER = new Set(["confirmed", "processing", "shipped", "delivered"]);
 
 const InvoicesService: ServiceSchema = {
 	name: "invoices",
@@ -95,7 +97,10 @@ const InvoicesService: ServiceSchema = {
 
 	methods: {
 		async beforeCreate(ctx: RestContext, doc: Body): Promise<Body> {
-			const fromOrder = doc.order_id ? await this.orderDefaults(ctx, doc) : {};
+			const order: Output | undefined = doc.order_id
+				? await this.invoiceableOrder(ctx, doc.order_id as string)
+				: undefined;
+			const fromOrder = order ? this.orderDefaults(order, doc) : {};
 			const merged = { ...doc, ...fromOrder };
 			if (!merged.customer_id)
 				throw validationError([
@@ -109,6 +114,7 @@ const InvoicesService: ServiceSchema = {
 			merged.due_date ??= isoDay(30);
 			merged.invoice_number ??= documentNumber("INV", merged.issue_date as string);
 			const priced = await this.withTotals(ctx, merged);
+			if (order) await this.checkOrderCap(order, priced);
 
 			return { ...priced, amount_paid: 0, amount_due: priced.total_amount };
 		},
@@ -123,13 +129,29 @@ const InvoicesService: ServiceSchema = {
 			return priced;
 		},
 
-		/** An order's customer, currency, lines and amounts, for what the body leaves out. */
-		async orderDefaults(ctx: RestContext, doc: Body): Promise<Body> {
+		/** The order to invoice, refused unless it is confirmed or later and not cancelled. */
+		async invoiceableOrder(ctx: RestContext, orderId: string): Promise<Output> {
 			const [order]: Output[] = await ctx.call("orders.findMany", {
 				field: "id",
-				values: [doc.order_id],
+				values: [orderId],
 			});
 			if (!order) throw notFound("order");
+			if (!INVOICEABLE_ORDER.has(order.status as string))
+				throw new ApiError(
+					"INVALID_STATE_TRANSITION",
+					`A ${order.status} order cannot be invoiced`,
+					{
+						details: [
+							{ field: "order_id", message: `is ${order.status}`, value: orderId },
+						],
+					},
+				);
+
+			return order;
+		},
+
+		/** An order's customer, currency, lines and amounts, for what the body leaves out. */
+		orderDefaults(order: Output, doc: Body): Body {
 			if (doc.customer_id && doc.customer_id !== order.customer_id)
 				throw validationError([
 					{
@@ -159,6 +181,39 @@ const InvoicesService: ServiceSchema = {
 						.map((f) => [f, toMinor(order[f] as number, order.currency as string)]),
 				),
 			};
+		},
+
+		createLockKeys(doc: Body): string[] {
+			return doc.order_id ? [`invoiced-order:${doc.order_id}`] : [];
+		},
+
+		/**
+		 * An order is billed at most its total: its invoices that are not void, with the new one,
+		 * must not exceed it (partial invoices are allowed up to that).
+		 */
+		async checkOrderCap(order: Output, invoice: Body): Promise<void> {
+			const billed: StoredDoc[] = await this.storeFind({
+				organization_id: order.organization_id,
+				order_id: order.id,
+				status: { $ne: "void" },
+			});
+			const currency = order.currency as string;
+			// The order's total was stored in minor units, so it converts back exactly.
+			const total = toMinor(order.total_amount as number, currency) ?? 0;
+			const sum = billed.reduce((n, i) => n + (i.total_amount as number), 0);
+			if (sum + (invoice.total_amount as number) <= total) return;
+			throw conflict(
+				sum >= total
+					? "The order is already invoiced in full; void an invoice of it first"
+					: "The invoice would bill more than what remains of the order's total",
+				[
+					{
+						field: "order_id",
+						message: `has ${toMajor(total - sum, currency)} left to invoice`,
+						value: order.id,
+					},
+				],
+			);
 		},
 
 		checkPayable(invoice: StoredDoc, amount: number): void {

@@ -47,21 +47,26 @@ const LeadsService: ServiceSchema = {
 				this.checkIfMatch(ctx, lead);
 				// Refused before anything is created, so a
 				// refused conversion leaves no customer behind.
-				this.checkStep(lead, "converted");
-				const customer: Output = await ctx.call("customers.create", {
-					body: this.customerOf(lead, body),
-				});
-				const opportunity: Output | undefined = await this.createOpportunity(
-					ctx,
-					lead,
-					customer,
-					body,
-				);
+				this.checkConvertible(lead);
 
-				return this.transition(ctx, lead._id, "converted", {
-					customer_id: customer.id,
-					opportunity_id: opportunity?.id ?? null,
-					converted_at: new Date().toISOString(),
+				// The lead is claimed (converted) first, so a concurrent convert loses before it
+				// creates a customer; a failure below moves it back to its state.
+				return this.applyOnce(ctx, lead, { status: "converted" }, async () => {
+					const customer: Output = await ctx.call("customers.create", {
+						body: this.customerOf(lead, body),
+					});
+					const opportunity: Output | undefined = await this.createOpportunity(
+						ctx,
+						lead,
+						customer,
+						body,
+					);
+
+					return {
+						customer_id: customer.id,
+						opportunity_id: opportunity?.id ?? null,
+						converted_at: new Date().toISOString(),
+					};
 				});
 			},
 		},
@@ -102,8 +107,13 @@ const LeadsService: ServiceSchema = {
 			}
 		},
 
-		checkStep(lead: StoredDoc, to: string): void {
-			this.guardStateChange({ status: to }, lead);
+		/** A lead converts once, from `qualified`; one being converted already reads converted. */
+		checkConvertible(lead: StoredDoc): void {
+			if (lead.status === "converted")
+				throw new ApiError("INVALID_STATE_TRANSITION", "The lead was already converted", {
+					details: [{ field: "status", message: "is converted", value: lead.status }],
+				});
+			this.guardStateChange({ status: "converted" }, lead);
 		},
 
 		/**

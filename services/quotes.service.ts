@@ -75,15 +75,19 @@ const QuotesService: ServiceSchema = {
 							],
 						},
 					);
-				if (quote.order_id)
+				if (quote.order_id || this.isClaimed(quote))
 					throw conflict("The quote was already converted", [
 						{ field: "order_id", message: "is already set", value: quote.order_id },
 					]);
-				const order: Output = await ctx.call("orders.create", {
-					body: this.orderOf(quote),
-				});
 
-				return this.applyChanges(ctx, quote, { order_id: order.id });
+				// Claimed before the order is made: a concurrent convert loses with nothing made.
+				return this.applyOnce(ctx, quote, {}, async () => {
+					const order: Output = await ctx.call("orders.create", {
+						body: this.orderOf(quote),
+					});
+
+					return { order_id: order.id };
+				});
 			},
 		},
 

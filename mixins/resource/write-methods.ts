@@ -31,6 +31,9 @@ export interface WriteOptions {
 	createdEvent?: string;
 }
 
+/** The field holding an `applyOnce` claim while its records are made (unset afterwards). */
+const CLAIM_FIELD = "claim_token";
+
 /** Whether a stored and a new value differ (values are JSON: strings, numbers, arrays, objects). */
 function differs(stored: unknown, next: unknown): boolean {
 	return JSON.stringify(next) !== JSON.stringify(stored ?? null);
@@ -61,12 +64,19 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 			const doc = checker.create(this.withParent(ctx, body));
 			this.checkNewState(doc);
 			await this.checkRefs(ctx, doc);
-			const prepared: Body = await this.beforeCreate(ctx, doc);
-			const stored = await this.insertUnique(ctx, prepared, now);
+			// Under the create's own locks, so a rule over sibling rows holds against a racer.
+			const stored = await locks.run(this.createLockKeys(doc), async () =>
+				this.insertUnique(ctx, await this.beforeCreate(ctx, doc), now),
+			);
 			const out = this.toOutput(stored);
 			await this.publishEvent(ctx, options.createdEvent ?? `${entity.name}.created`, out);
 
 			return out;
+		},
+
+		/** Keys a create runs under (an invoice's order: its invoices must stay within it). */
+		createLockKeys(_doc: Body): string[] {
+			return [];
 		},
 
 		async updateOne(ctx: RestContext, id: unknown, body: unknown): Promise<Output> {
@@ -181,6 +191,17 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 			if (changed.length === 0) return this.toOutput(current);
 
 			const updated: StoredDoc = await this.storeChanges(current, changes, changed);
+
+			return this.announceChanges(ctx, current, updated, changed);
+		},
+
+		/** Records `<entity>.updated` (and `status_changed`) for a stored change, then the hook. */
+		async announceChanges(
+			ctx: RestContext,
+			current: StoredDoc,
+			updated: StoredDoc,
+			changed: string[],
+		): Promise<Output> {
 			const out: Output = this.toOutput(updated);
 			const previous: Output = this.toOutput(current);
 			const previousAttributes = Object.fromEntries(
@@ -195,6 +216,56 @@ export function writeMethods(entity: EntityDefinition, options: WriteOptions): S
 			await this.afterUpdate(ctx, current, out);
 
 			return out;
+		},
+
+		/**
+		 * A change that creates records elsewhere (a quote's order, a lead's customer), made once
+		 * however many callers race: `claim` is stored first by compare-and-set with a claim
+		 * token, so every loser is refused before `make` creates anything. `make`'s fields are
+		 * then stored where the token still stands (a `PUT` in between does not orphan what was
+		 * made) and the whole change is announced as one update. When `make` fails, the claim is
+		 * undone so the caller may retry.
+		 */
+		async applyOnce(
+			ctx: RestContext,
+			current: StoredDoc,
+			claim: Body,
+			make: () => Promise<Body>,
+		): Promise<Output> {
+			const token = crypto.randomUUID();
+			const claimed = { ...claim, [CLAIM_FIELD]: token };
+			await this.storeChanges(current, claimed, Object.keys(claimed));
+			const mine = { _id: current._id, organization_id: current.organization_id };
+			const settle = async (set: Body) => {
+				const at = new Date().toISOString();
+				await this.storeUpdate(
+					{ ...mine, [CLAIM_FIELD]: token },
+					{ ...set, updated_at: at },
+					{ inc: { version: 1 }, unset: [CLAIM_FIELD] },
+				);
+			};
+			let made: Body;
+			try {
+				made = await make();
+			} catch (err) {
+				await settle(
+					Object.fromEntries(Object.keys(claim).map((k) => [k, current[k] ?? null])),
+				);
+				throw err;
+			}
+			await settle(made);
+			const updated: StoredDoc | undefined = await this.storeFindOne(mine);
+			// Removed while its records were made (a lead may be deleted at any time).
+			if (!updated) throw notFound(entity.name);
+			const changes = { ...claim, ...made };
+			const changed = Object.keys(changes).filter((k) => differs(current[k], changes[k]));
+
+			return this.announceChanges(ctx, current, updated, changed);
+		},
+
+		/** Whether a claim of `applyOnce` stands on the record (its maker is still running). */
+		isClaimed(current: StoredDoc): boolean {
+			return current[CLAIM_FIELD] != null;
 		},
 
 		/** The compare-and-set itself, under the locks of the unique fields it changes. */

@@ -331,6 +331,14 @@ export async function organizationGateway(
 	};
 }
 
+/** Creates a record by `POST {base}/{path}`, expecting 201; the record. */
+export async function createdIn(api: Client, base: string, path: string, body: object) {
+	const res = await api.post(`${base}/${path}`, body);
+	expect(res.status).toBe(201);
+
+	return res.body.data;
+}
+
 export interface NodePair {
 	/** The transporter settings both nodes share (a random namespace on `transporter`). */
 	cluster: Record<string, string>;

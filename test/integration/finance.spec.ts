@@ -51,6 +51,20 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean): Promis
 	return value;
 }
 
+/** An order of 40.00 taken through `steps` (confirm, cancel). */
+async function billableOrder(steps: string[]) {
+	const sku = `BILL-${Date.now()}-${steps.join("-")}`;
+	const product = (await api.post(`${base}/products`, { sku, name: "Hours", price: 10 })).body
+		.data;
+	const res = await api.post(`${base}/orders`, {
+		customer_id: customer.id,
+		items: [{ product_id: product.id, quantity: 4 }],
+	});
+	for (const step of steps) await api.post(`${base}/orders/${res.body.data.id}/${step}`, {});
+
+	return res.body.data;
+}
+
 const post = (path: string) => (id: string) => api.post(`${base}/${path.replace(":id", id)}`, {});
 
 describe("invoices", () => {
@@ -65,6 +79,7 @@ describe("invoices", () => {
 				shipping_amount: 5,
 			})
 		).body.data;
+		await api.post(`${base}/orders/${order.id}/confirm`, {});
 
 		const res = await api.post(`${base}/invoices`, { order_id: order.id });
 
@@ -80,6 +95,64 @@ describe("invoices", () => {
 		});
 		expect(res.body.data.items).toEqual(order.items);
 		expect(res.body.data.due_date > res.body.data.issue_date).toBe(true);
+	});
+
+	test("a draft or cancelled order cannot be invoiced", async () => {
+		const draft = await billableOrder([]);
+		const cancelled = await billableOrder(["cancel"]);
+
+		const fromDraft = await api.post(`${base}/invoices`, { order_id: draft.id });
+		const fromCancelled = await api.post(`${base}/invoices`, { order_id: cancelled.id });
+
+		for (const res of [fromDraft, fromCancelled]) {
+			expect(res.status).toBe(409);
+			expect(res.body.error.code).toBe("INVALID_STATE_TRANSITION");
+		}
+		expect((await api.get(`${base}/invoices?order_id=${draft.id}`)).body.data).toEqual([]);
+	});
+
+	test("an order invoiced in full cannot be invoiced again until that invoice is void", async () => {
+		const order = await billableOrder(["confirm"]);
+		const first = await api.post(`${base}/invoices`, { order_id: order.id });
+
+		const again = await api.post(`${base}/invoices`, { order_id: order.id });
+		await post("invoices/:id/send")(first.body.data.id);
+		await post("invoices/:id/void")(first.body.data.id);
+		const afterVoid = await api.post(`${base}/invoices`, { order_id: order.id });
+
+		expect(first.status).toBe(201);
+		expect(again.status).toBe(409);
+		expect(again.body.error.message).toMatch(/already invoiced in full/);
+		expect(afterVoid.status).toBe(201);
+	});
+
+	test("concurrent full invoices of one order: exactly one is made", async () => {
+		const order = await billableOrder(["confirm"]);
+
+		const all = await Promise.all(
+			Array.from({ length: 12 }, () => api.post(`${base}/invoices`, { order_id: order.id })),
+		);
+		const stored = (await api.get(`${base}/invoices?order_id=${order.id}`)).body.data;
+
+		expect(all.map((r) => r.status).sort()).toEqual([201, ...Array(11).fill(409)]);
+		expect(stored).toHaveLength(1);
+	});
+
+	test("partial invoices of an order are taken up to its total, not beyond", async () => {
+		const order = await billableOrder(["confirm"]);
+		const part = (amount: number) =>
+			api.post(`${base}/invoices`, {
+				order_id: order.id,
+				items: [{ description: "Part", quantity: 1, unit_price: amount }],
+				tax_amount: 0,
+				shipping_amount: 0,
+			});
+
+		const half = await part(order.total_amount / 2);
+		const tooMuch = await part(order.total_amount / 2 + 1);
+		const rest = await part(order.total_amount / 2);
+
+		expect([half.status, tooMuch.status, rest.status]).toEqual([201, 409, 201]);
 	});
 
 	test("a direct invoice needs a customer and lines", async () => {

@@ -97,7 +97,7 @@ describe("workflow mutations", () => {
 
 	test("an invoice made from an order is sent, paid by a completed payment, and listed on both", async () => {
 		const customerId = await newCustomer(gql);
-		const { id: orderId } = await newOrder(gql, customerId, productId, 1);
+		const orderId = await confirmedOrder(gql, customerId, productId, 1);
 		const made = await data<{ createInvoice: Row }>(
 			gql,
 			`mutation($o: ID!) { createInvoice(input: { orderId: $o }) {

@@ -3,7 +3,13 @@
  * quotes (send, accept, reject, convert to an order, expiry by the scheduler).
  */
 import { eventsOf } from "../helpers/events";
-import { type Client, type GatewayNode, organizationGateway, type Owner } from "../helpers/gateway";
+import {
+	type Client,
+	createdIn,
+	type GatewayNode,
+	organizationGateway,
+	type Owner,
+} from "../helpers/gateway";
 import { checkEveryTransition } from "../helpers/workflow";
 
 let owner: Owner;
@@ -22,12 +28,7 @@ afterAll(async () => {
 	await node?.stop();
 });
 
-async function created(path: string, body: Record<string, unknown>) {
-	const res = await api.post(`${base}/${path}`, body);
-	expect(res.status).toBe(201);
-
-	return res.body.data;
-}
+const created = (path: string, body: Record<string, unknown>) => createdIn(api, base, path, body);
 
 const lead = () =>
 	created("leads", { name: `Lead ${++seq}`, company: `Lead Co ${seq}`, estimated_value: 1200 });
