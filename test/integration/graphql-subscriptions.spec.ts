@@ -123,6 +123,36 @@ test("a subscriber of organization A receives nothing of B, even when naming B's
 	expect(snooping.failure()).toBeUndefined();
 });
 
+test("revoking an API key over REST closes its open subscription socket with 4401; no later event reaches it", async () => {
+	const created = await gqlA(
+		'mutation { createApiKey(input: { name: "Revoked soon", scopes: ["*:read"] }) { id key } }',
+	);
+	const { id, key } = created.body.data.createApiKey;
+	const customerId = await newCustomer(gqlA, "Revocation Co");
+	const revoked = subscribe(socket(key), INTERACTIONS, { c: customerId });
+	const control = subscribe(socket(a.api_key), INTERACTIONS, { c: customerId });
+	await repeatUntil(
+		() => revoked.received.length > 0 && control.received.length > 0,
+		() => interaction(gqlA, customerId),
+	);
+
+	const revocation = await fetch(`${node.url}/v1/auth/api-keys/${id}`, {
+		method: "DELETE",
+		headers: { authorization: `Bearer ${a.api_key}` },
+	});
+	await until(() => revoked.failure() !== undefined);
+	const seen = revoked.received.length;
+	const controlSeen = control.received.length;
+	await interaction(gqlA, customerId, "after revocation");
+	// The owner's socket got the later event, so it was published and delivered by now.
+	await until(() => control.received.length > controlSeen);
+
+	expect(revocation.status).toBe(200);
+	expect(revoked.failure()).toMatchObject({ code: 4401, reason: "The API key was revoked" });
+	expect(revoked.received.length).toBe(seen);
+	expect(control.failure()).toBeUndefined();
+});
+
 test("a socket without a valid credential is closed with 4401", async () => {
 	const none = subscribe(socket(), "{ organization { id } }");
 	const bad = subscribe(socket("mnx_not-a-real-key"), "{ organization { id } }");
