@@ -30,7 +30,7 @@ import { WebSocketServer } from "ws";
 import { connectionClosed, connectionOpened, rateLimitRejected } from "../../mixins/metrics";
 import { config } from "../../models/config";
 import type { Auth } from "../../models/context";
-import { type ApiError, forbidden, toApiError } from "../../models/errors";
+import { ApiError, forbidden, toApiError } from "../../models/errors";
 import { checkJsonDepth } from "../../models/json-depth";
 import { hasScope } from "../../models/identity";
 import { clientAddressOf } from "./client-address";
@@ -180,6 +180,14 @@ async function prepare(
 	};
 }
 
+function tooManyOperations(running: number): ApiError {
+	const max = config().graphqlSubscriptionsPerSocket;
+
+	return new ApiError("RATE_LIMITED", `At most ${max} operations at once per socket`, {
+		details: [{ field: "subscriptions", message: `at most ${max}`, value: running - 1 }],
+	});
+}
+
 /** The running graphql-ws server of this node. */
 export interface GraphqlWs {
 	/** Hands it a domain event: one that revokes a credential closes that credential's sockets. */
@@ -191,6 +199,7 @@ export interface GraphqlWs {
 export function attachGraphqlWs(host: SubscriptionHost, server: Server): GraphqlWs {
 	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 	const sockets = new OpenSockets();
+	const maxOperations = config().graphqlSubscriptionsPerSocket;
 	const graphqlWs = useServer<Record<string, unknown>>(
 		{
 			isProd: config().nodeEnv === "production",
@@ -214,8 +223,14 @@ export function attachGraphqlWs(host: SubscriptionHost, server: Server): Graphql
 					return false;
 				}
 			},
-			onSubscribe: (ctx, _id, payload) =>
-				prepare(host, bearer(ctx.connectionParams), payload),
+			onSubscribe: (ctx, _id, payload) => {
+				// Each one runs per event: a socket must not multiply one event without bound.
+				// graphql-ws has already entered this one.
+				const running = Object.keys(ctx.subscriptions).length;
+				if (running > maxOperations) return asGraphqlErrors(tooManyOperations(running));
+
+				return prepare(host, bearer(ctx.connectionParams), payload);
+			},
 			onNext: (_ctx, _id, _payload, _args, result) =>
 				result.errors
 					? { ...result, errors: result.errors.map(formatGraphqlError) }

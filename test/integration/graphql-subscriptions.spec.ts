@@ -153,6 +153,26 @@ test("revoking an API key over REST closes its open subscription socket with 440
 	expect(control.failure()).toBeUndefined();
 });
 
+test("one socket runs at most 100 operations at once: the 101st is refused as RATE_LIMITED, the others stay", async () => {
+	const client = socket(a.api_key);
+	const customerId = await newCustomer(gqlA, "Busy Co");
+	const running = Array.from({ length: 100 }, () =>
+		subscribe(client, INTERACTIONS, { c: customerId }),
+	);
+
+	const extra = subscribe(client, INTERACTIONS, { c: customerId });
+	await until(() => extra.failure() !== undefined);
+	const refusal = (
+		extra.failure() as Array<{ message: string; extensions: { code: string } }>
+	)[0];
+	const failed = running.filter((s) => s.failure() !== undefined);
+	running.forEach((s) => s.stop());
+
+	expect(refusal.extensions.code).toBe("RATE_LIMITED");
+	expect(refusal.message).toBe("At most 100 operations at once per socket");
+	expect(failed).toEqual([]);
+});
+
 test("a socket without a valid credential is closed with 4401", async () => {
 	const none = subscribe(socket(), "{ organization { id } }");
 	const bad = subscribe(socket("mnx_not-a-real-key"), "{ organization { id } }");
