@@ -1,12 +1,13 @@
 /**
  * `Idempotency-Key` on `POST /graphql`, with REST's rules and store (idempotency.ts): the
  * operation (query, variables, operation name) is the body a retry must repeat. An answer is
- * kept 24 hours and replayed with `Idempotent-Replayed: true` as soon as the operation ran at
- * all (the answer has `data`, even `null` or beside errors): a mutation may have written before
- * a later field failed, so running it again could write twice. Only an operation refused before
- * it ran (no `data`: a syntax, validation or variable error) frees the key for a retry.
+ * kept 24 hours and replayed with `Idempotent-Replayed: true` as soon as a mutation ran at all
+ * (the answer has `data`, even `null` or beside errors): it may have written before a later
+ * field failed, so running it again could write twice. An operation refused before it ran (no
+ * `data`: a syntax, validation or variable error), or a query with errors, frees the key.
  */
 import type { ServerResponse } from "node:http";
+import { getOperationAST, parse } from "graphql";
 import type { Context } from "moleculer";
 import type { Meta } from "../../models/context";
 import type { Req } from "./graphql-http";
@@ -49,8 +50,23 @@ export async function settleOperation(req: Req, res: ServerResponse, body: unkno
 	const parsed = typeof body === "string" ? jsonOf(body) : body;
 	// GraphQL's rule: `data` is in the answer exactly when execution started.
 	const ran = typeof parsed === "object" && parsed !== null && "data" in parsed;
-	if (ran) await keepResponse(held.$ctx, held, res, parsed);
+	// A query wrote nothing: one with errors (maybe passing) may as well run again.
+	const keep = ran && (!("errors" in parsed) || isMutation(req.body));
+	if (keep) await keepResponse(held.$ctx, held, res, parsed);
 	else releaseFromRequest(held.$ctx, held);
+}
+
+function isMutation(body: unknown): boolean {
+	const { query, operationName } = (body ?? {}) as Record<string, unknown>;
+	if (typeof query !== "string") return false;
+	try {
+		const name = typeof operationName === "string" ? operationName : undefined;
+
+		return getOperationAST(parse(query), name)?.operation === "mutation";
+	} catch {
+		// It ran, so it parsed; should it not, nothing was written by it either.
+		return false;
+	}
 }
 
 /** Frees the key of a request refused before or outside GraphQL's own answer. */

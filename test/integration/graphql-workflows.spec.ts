@@ -320,6 +320,26 @@ describe("Idempotency-Key", () => {
 		expect(listed.orders.totalCount).toBe(1);
 	});
 
+	test("a mutation whose second root field fails (data: null) is replayed: the first field's record is stored once", async () => {
+		const name = `Two roots ${Math.random().toString(36).slice(2, 8)}`;
+		const both = `mutation($n: String!, $o: ID!) { a: createCustomer(input: { name: $n,
+			segment: SMB }) { id } b: cancelOrder(id: $o, reason: "x") { id } }`;
+		const key = { "idempotency-key": `gql-two-${Math.random().toString(36).slice(2)}` };
+		const vars = { n: name, o: "00000000-0000-4000-8000-000000000000" };
+
+		const first = await gql(both, vars, key);
+		const second = await gql(both, vars, key);
+		const listed = await data<{ customers: { totalCount: number } }>(
+			gql,
+			"query($q: String!) { customers(filter: { q: $q }) { totalCount } }",
+			{ q: name },
+		);
+
+		expect(first.body.data).toBeNull();
+		expect(second.headers.get("idempotent-replayed")).toBe("true");
+		expect(listed.customers.totalCount).toBe(1);
+	});
+
 	test("an operation refused before it ran frees its key: the corrected retry runs", async () => {
 		const customerId = await newCustomer(gql);
 		const key = { "idempotency-key": `gql-invalid-${Math.random().toString(36).slice(2)}` };
