@@ -45,6 +45,7 @@ export interface Config {
 	documentSigningKey: string | undefined;
 	socketConnectionsPerCredential: number;
 	socketMessagesPerSecond: number;
+	graphqlSubscriptionsPerSocket: number;
 }
 
 /** Where finished trace spans go: nowhere, the log, or a Zipkin-format collector. */
@@ -346,6 +347,11 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 		env: "SOCKET_MESSAGES_PER_SECOND",
 		description: "messages a socket may send per second; more are refused with RATE_LIMITED",
 		parse: integer(20, 1, 10_000),
+	},
+	graphqlSubscriptionsPerSocket: {
+		env: "GRAPHQL_SUBSCRIPTIONS_PER_SOCKET",
+		description: "operations one graphql-ws socket may run at once; more are refused",
+		parse: integer(100, 1, 10_000),
 	},
 };
 

@@ -1,12 +1,13 @@
 /**
  * `Idempotency-Key` on `POST /graphql`, with REST's rules and store (idempotency.ts): the
- * operation (query, variables, operation name) is the body a retry must repeat. An answer
- * without `errors` is kept 24 hours and replayed with `Idempotent-Replayed: true`; an answer
- * with errors frees the key, as a failed REST request does, so the client may retry it. A
- * mutation that failed half-way (one of two root fields) is therefore not replayed: its retry
- * runs again and meets the first one's effects, as it would without a key.
+ * operation (query, variables, operation name) is the body a retry must repeat. An answer is
+ * kept 24 hours and replayed with `Idempotent-Replayed: true` as soon as a mutation ran at all
+ * (the answer has `data`, even `null` or beside errors): it may have written before a later
+ * field failed, so running it again could write twice. An operation refused before it ran (no
+ * `data`: a syntax, validation or variable error), or a query with errors, frees the key.
  */
 import type { ServerResponse } from "node:http";
+import { getOperationAST, parse } from "graphql";
 import type { Context } from "moleculer";
 import type { Meta } from "../../models/context";
 import type { Req } from "./graphql-http";
@@ -42,14 +43,30 @@ function jsonOf(text: string): unknown {
 	}
 }
 
-/** Keeps an answer without errors for replays, or frees the key of one with errors. */
+/** Keeps the answer of an operation that ran, or frees the key of one refused before it ran. */
 export async function settleOperation(req: Req, res: ServerResponse, body: unknown): Promise<void> {
 	const held = req as HeldRequest;
 	if (!held.$claim || !held.$ctx) return;
 	const parsed = typeof body === "string" ? jsonOf(body) : body;
-	const failed = !parsed || res.statusCode >= 400 || "errors" in (parsed as object);
-	if (failed) releaseFromRequest(held.$ctx, held);
-	else await keepResponse(held.$ctx, held, res, parsed);
+	// GraphQL's rule: `data` is in the answer exactly when execution started.
+	const ran = typeof parsed === "object" && parsed !== null && "data" in parsed;
+	// A query wrote nothing: one with errors (maybe passing) may as well run again.
+	const keep = ran && (!("errors" in parsed) || isMutation(req.body));
+	if (keep) await keepResponse(held.$ctx, held, res, parsed);
+	else releaseFromRequest(held.$ctx, held);
+}
+
+function isMutation(body: unknown): boolean {
+	const { query, operationName } = (body ?? {}) as Record<string, unknown>;
+	if (typeof query !== "string") return false;
+	try {
+		const name = typeof operationName === "string" ? operationName : undefined;
+
+		return getOperationAST(parse(query), name)?.operation === "mutation";
+	} catch {
+		// It ran, so it parsed; should it not, nothing was written by it either.
+		return false;
+	}
 }
 
 /** Frees the key of a request refused before or outside GraphQL's own answer. */

@@ -25,6 +25,7 @@ import {
 import depthLimit from "graphql-depth-limit";
 import { type ComplexityEstimator, getComplexity } from "graphql-query-complexity";
 import { ApiError } from "../../models/errors";
+import { checkBulkItems } from "./graphql-bulk-items";
 import { COST } from "./routes";
 
 export const MAX_DEPTH = 10;
@@ -215,6 +216,7 @@ export function checkCost(
 			details: [{ field: "variables", message: err.message }],
 		});
 	}
+	checkBulkItems(document, variables ?? {}, operationName ?? undefined);
 	if (cost > MAX_COST) {
 		throw new ApiError("VALIDATION_ERROR", `The operation costs ${cost}; at most ${MAX_COST}`, {
 			details: [{ field: "query", message: `costs more than ${MAX_COST}`, value: cost }],

@@ -5,8 +5,9 @@
  * server is off because it aborts them.
  *
  * The credential comes once, in `connectionParams.authorization` (`Bearer <credential>`);
- * without a valid one the socket is closed with 4401. Each operation is validated with the same
- * rules and limits as over HTTP and runs with a Moleculer context carrying the caller.
+ * without a valid one the socket is closed with 4401, as it is later when that credential is
+ * revoked, signed out or expires (graphql-ws-sockets.ts). Each operation is validated with the
+ * same rules and limits as over HTTP and runs with a Moleculer context carrying the caller.
  */
 import crypto from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
@@ -29,24 +30,29 @@ import { WebSocketServer } from "ws";
 import { connectionClosed, connectionOpened, rateLimitRejected } from "../../mixins/metrics";
 import { config } from "../../models/config";
 import type { Auth } from "../../models/context";
-import { type ApiError, forbidden, toApiError } from "../../models/errors";
+import { ApiError, forbidden, toApiError } from "../../models/errors";
 import { checkJsonDepth } from "../../models/json-depth";
 import { hasScope } from "../../models/identity";
 import { clientAddressOf } from "./client-address";
 import { authenticate } from "./credentials";
 import { formatGraphqlError } from "./graphql-errors";
 import { checkCost, checkDocumentNesting, LIMIT_RULES, quotaUnits } from "./graphql-limits";
+import {
+	closeReason,
+	OpenSockets,
+	RECHECK_INTERVAL_MS,
+	UNAUTHORIZED_CLOSE,
+} from "./graphql-ws-sockets";
 import { consume, consumeAddress, rateLimitedError } from "./rate-limit";
 
 export const GRAPHQL_PATH = "/graphql";
 /** How a refused connection is closed: graphql-ws's 4401, 4429 for a spent quota, else 1011. */
 const CLOSE_CODES: Partial<Record<ApiError["type"], number>> = {
-	UNAUTHORIZED: 4401,
+	UNAUTHORIZED: UNAUTHORIZED_CLOSE,
 	RATE_LIMITED: 4429,
 };
 const UNAVAILABLE = 1011;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
-const MAX_REASON_BYTES = 100;
 
 /** What the subscription server needs from the gateway service. */
 export interface SubscriptionHost {
@@ -174,9 +180,26 @@ async function prepare(
 	};
 }
 
-/** Serves graphql-ws on `server` for `/graphql` upgrades; returns what closes it. */
-export function attachGraphqlWs(host: SubscriptionHost, server: Server): () => Promise<void> {
+function tooManyOperations(running: number): ApiError {
+	const max = config().graphqlSubscriptionsPerSocket;
+
+	return new ApiError("RATE_LIMITED", `At most ${max} operations at once per socket`, {
+		details: [{ field: "subscriptions", message: `at most ${max}`, value: running - 1 }],
+	});
+}
+
+/** The running graphql-ws server of this node. */
+export interface GraphqlWs {
+	/** Hands it a domain event: one that revokes a credential closes that credential's sockets. */
+	onEvent(event: unknown): void;
+	close(): Promise<void>;
+}
+
+/** Serves graphql-ws on `server` for `/graphql` upgrades. */
+export function attachGraphqlWs(host: SubscriptionHost, server: Server): GraphqlWs {
 	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+	const sockets = new OpenSockets();
+	const maxOperations = config().graphqlSubscriptionsPerSocket;
 	const graphqlWs = useServer<Record<string, unknown>>(
 		{
 			isProd: config().nodeEnv === "production",
@@ -184,24 +207,30 @@ export function attachGraphqlWs(host: SubscriptionHost, server: Server): () => P
 			async onConnect(ctx) {
 				const credential = bearer(ctx.connectionParams);
 				try {
-					await authenticate(contextFor(host), credential);
+					const auth = await authenticate(contextFor(host), credential);
+					if (credential) sockets.add(ctx.extra.socket, credential, auth);
 
 					return true;
 				} catch (err) {
 					const api = await refusalOf(err, ctx.extra.request);
 					if (api.type === "SERVICE_UNAVAILABLE")
 						host.logger.warn(`GraphQL socket refused: ${api.message}`);
-					// A close reason may hold at most 123 bytes.
-					const reason = Buffer.from(api.message)
-						.subarray(0, MAX_REASON_BYTES)
-						.toString();
-					ctx.extra.socket.close(CLOSE_CODES[api.type] ?? UNAVAILABLE, reason);
+					ctx.extra.socket.close(
+						CLOSE_CODES[api.type] ?? UNAVAILABLE,
+						closeReason(api.message),
+					);
 
 					return false;
 				}
 			},
-			onSubscribe: (ctx, _id, payload) =>
-				prepare(host, bearer(ctx.connectionParams), payload),
+			onSubscribe: (ctx, _id, payload) => {
+				// Each one runs per event: a socket must not multiply one event without bound.
+				// graphql-ws has already entered this one.
+				const running = Object.keys(ctx.subscriptions).length;
+				if (running > maxOperations) return asGraphqlErrors(tooManyOperations(running));
+
+				return prepare(host, bearer(ctx.connectionParams), payload);
+			},
 			onNext: (_ctx, _id, _payload, _args, result) =>
 				result.errors
 					? { ...result, errors: result.errors.map(formatGraphqlError) }
@@ -223,9 +252,22 @@ export function attachGraphqlWs(host: SubscriptionHost, server: Server): () => P
 		wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
 	};
 	server.on("upgrade", onUpgrade);
+	// Credentials expire and members are removed while sockets stay open.
+	const recheck = setInterval(() => {
+		sockets
+			.recheck((credential) => authenticate(contextFor(host), credential))
+			.catch((err: Error) =>
+				host.logger.error(`GraphQL socket check failed: ${err.message}`),
+			);
+	}, RECHECK_INTERVAL_MS);
+	recheck.unref();
 
-	return async () => {
-		server.off("upgrade", onUpgrade);
-		await graphqlWs.dispose();
+	return {
+		onEvent: (event) => sockets.onEvent(event),
+		async close() {
+			clearInterval(recheck);
+			server.off("upgrade", onUpgrade);
+			await graphqlWs.dispose();
+		},
 	};
 }

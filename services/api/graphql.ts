@@ -30,7 +30,7 @@ import {
 } from "./graphql-schema";
 import { PARSER_OPTIONS, refuseDeepBody } from "./request-checks";
 import { checkTransport, plugins, type Req } from "./graphql-http";
-import { attachGraphqlWs, GRAPHQL_PATH } from "./graphql-ws";
+import { attachGraphqlWs, GRAPHQL_PATH, type GraphqlWs } from "./graphql-ws";
 import { SALES_METRICS_EVENT } from "../analytics/sales-metrics";
 import { claimOperation, releaseOperation, replayOf, settleOperation } from "./graphql-idempotency";
 import { sendReplay } from "./idempotency";
@@ -163,6 +163,7 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 				eventName: string,
 			) {
 				this.graphqlPubSub.publish(eventName, payload);
+				this.graphqlWs?.onEvent(payload);
 			},
 		]),
 	),
@@ -263,14 +264,14 @@ export const GraphqlGateway: Partial<ServiceSchema> = {
 	},
 
 	started() {
-		this.closeGraphqlWs = attachGraphqlWs(
+		this.graphqlWs = attachGraphqlWs(
 			{ broker: this.broker, logger: this.logger, schema: () => this.currentSchema() },
 			this.server,
 		);
 	},
 
 	async stopped() {
-		await this.closeGraphqlWs?.();
+		await this.graphqlWs?.close();
 	},
 };
 
@@ -280,7 +281,7 @@ interface GraphqlThis {
 	server: Server;
 	graphqlPubSub: PubSub;
 	graphqlSchema: GraphQLSchema;
-	closeGraphqlWs?: () => Promise<void>;
+	graphqlWs?: GraphqlWs;
 	prepareGraphQLSchema(): Promise<void>;
 	graphqlHandler(req: Req, res: ServerResponse): Promise<unknown>;
 	currentSchema(): Promise<GraphQLSchema>;

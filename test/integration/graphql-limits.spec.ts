@@ -86,6 +86,32 @@ describe("depth and cost", () => {
 		expect(await customersNamed(`${tag} under`)).toBe(1);
 	});
 
+	test("bulk items of aliased bulk mutations count together: 3 × 400 over the 1,000 cap is refused and stores nothing", async () => {
+		const tag = `bulk${Math.random().toString(36).slice(2, 8)}`;
+		const aliased = (aliases: number) =>
+			`mutation($i: [CreateCustomerInput!]!) { ${Array.from(
+				{ length: aliases },
+				(_, n) => `a${n}: bulkCreateCustomers(input: $i) { succeeded }`,
+			).join(" ")} }`;
+		const items = (prefix: string, count: number) =>
+			Array.from({ length: count }, (_, n) => ({
+				name: `${tag} ${prefix} ${n}`,
+				segment: "SMB",
+			}));
+
+		const over = await gql(aliased(3), { i: items("over", 400) });
+		const under = await gql(aliased(2), { i: items("under", 3) });
+
+		expect(over.status).toBe(400);
+		expect(over.body.errors[0].extensions).toMatchObject({
+			code: "VALIDATION_ERROR",
+			details: [{ field: "input", value: 1200 }],
+		});
+		expect(under.body.errors).toBeUndefined();
+		expect(await customersNamed(`${tag} over`)).toBe(0);
+		expect(await customersNamed(`${tag} under`)).toBe(6);
+	});
+
 	test("a connection costs its nodes' selection times first: 91 × (1 + 10) = 1,001 is refused", async () => {
 		const ten = "id name email phone company segment status lifetimeValue currency externalId";
 		const query = (first: number) =>

@@ -1,12 +1,14 @@
 /**
  * GraphQL subscriptions over the graphql-ws protocol at `/graphql`, with a real graphql-ws
  * client on the `ws` package: authentication at connection, delivery of domain events,
- * isolation between organizations, the same limits and scopes as HTTP, and other WebSocket
+ * isolation between organizations, sockets closed when their credential is revoked or signed
+ * out, the per-socket operation cap, the same limits and scopes as HTTP, and other WebSocket
  * upgrades on the same port left alone (socket.io shares it).
  */
 import crypto from "node:crypto";
 import net from "node:net";
 import type { Client as WsClient } from "graphql-ws";
+import { OWNER_PASSWORD, signIn } from "../helpers/auth";
 import { type GatewayNode, type Owner } from "../helpers/gateway";
 import { connected, Inbox, request, socketTo } from "../helpers/sockets";
 import {
@@ -121,6 +123,110 @@ test("a subscriber of organization A receives nothing of B, even when naming B's
 	expect(ownB.received.length).toBeGreaterThan(0);
 	expect(snooping.received).toEqual([]);
 	expect(snooping.failure()).toBeUndefined();
+});
+
+interface CutOff {
+	/** The answer of the REST call that ended the credential. */
+	status: number;
+	/** How the credential's subscription ended. */
+	failure: unknown;
+	/** Events it received after its socket was closed. */
+	receivedAfter: number;
+	/** Whether the owner's subscription to the same events still runs. */
+	controlFailure: unknown;
+}
+
+/**
+ * Subscribes with `credential` (and the owner's key beside it), ends the credential with
+ * `end`, then sends one more event, delivered once the owner's socket has it.
+ */
+async function cutOff(credential: string, end: () => Promise<Response>): Promise<CutOff> {
+	const customerId = await newCustomer(gqlA, "Cut-off Co");
+	const ending = subscribe(socket(credential), INTERACTIONS, { c: customerId });
+	const control = subscribe(socket(a.api_key), INTERACTIONS, { c: customerId });
+	await repeatUntil(
+		() => ending.received.length > 0 && control.received.length > 0,
+		() => interaction(gqlA, customerId),
+	);
+
+	const { status } = await end();
+	await until(() => ending.failure() !== undefined);
+	const seen = ending.received.length;
+	const controlSeen = control.received.length;
+	await interaction(gqlA, customerId, "after the end");
+	// The owner's socket got the later event, so it was published and delivered by now.
+	await until(() => control.received.length > controlSeen);
+
+	return {
+		status,
+		failure: ending.failure(),
+		receivedAfter: ending.received.length - seen,
+		controlFailure: control.failure(),
+	};
+}
+
+test("revoking an API key over REST closes its open subscription socket with 4401; no later event reaches it", async () => {
+	const created = await gqlA(
+		'mutation { createApiKey(input: { name: "Revoked soon", scopes: ["*:read"] }) { id key } }',
+	);
+	const { id, key } = created.body.data.createApiKey;
+
+	const result = await cutOff(key, () =>
+		fetch(`${node.url}/v1/auth/api-keys/${id}`, {
+			method: "DELETE",
+			headers: { authorization: `Bearer ${a.api_key}` },
+		}),
+	);
+
+	expect(result).toEqual({
+		status: 200,
+		failure: expect.objectContaining({ code: 4401, reason: "The API key was revoked" }),
+		receivedAfter: 0,
+		controlFailure: undefined,
+	});
+});
+
+test("signing a session out closes its access token's subscription socket with 4401; no later event reaches it", async () => {
+	const members = await fetch(
+		`${node.url}/v1/organizations/${a.organization_id}/members?user_id=${a.user_id}`,
+		{ headers: { authorization: `Bearer ${a.api_key}` } },
+	);
+	const email = ((await members.json()) as { data: Array<{ email: string }> }).data[0].email;
+	const session = await signIn(node.url, email, OWNER_PASSWORD);
+
+	const result = await cutOff(session.access_token, () =>
+		fetch(`${node.url}/v1/auth/sessions/current`, {
+			method: "DELETE",
+			headers: { authorization: `Bearer ${session.access_token}` },
+		}),
+	);
+
+	expect(result).toEqual({
+		status: 200,
+		failure: expect.objectContaining({ code: 4401, reason: "The session has ended" }),
+		receivedAfter: 0,
+		controlFailure: undefined,
+	});
+});
+
+test("one socket runs at most 100 operations at once: the 101st is refused as RATE_LIMITED, the others stay", async () => {
+	const client = socket(a.api_key);
+	const customerId = await newCustomer(gqlA, "Busy Co");
+	const running = Array.from({ length: 100 }, () =>
+		subscribe(client, INTERACTIONS, { c: customerId }),
+	);
+
+	const extra = subscribe(client, INTERACTIONS, { c: customerId });
+	await until(() => extra.failure() !== undefined);
+	const refusal = (
+		extra.failure() as Array<{ message: string; extensions: { code: string } }>
+	)[0];
+	const failed = running.filter((s) => s.failure() !== undefined);
+	running.forEach((s) => s.stop());
+
+	expect(refusal.extensions.code).toBe("RATE_LIMITED");
+	expect(refusal.message).toBe("At most 100 operations at once per socket");
+	expect(failed).toEqual([]);
 });
 
 test("a socket without a valid credential is closed with 4401", async () => {

@@ -5,7 +5,7 @@
  * `Idempotency-Key` on mutations.
  */
 import { type GatewayNode } from "../helpers/gateway";
-import { type GraphqlRequest, startGraphqlGateway } from "../helpers/graphql";
+import { graphqlClient, type GraphqlRequest, startGraphqlGateway } from "../helpers/graphql";
 import { confirmedOrder, data, newCustomer, newOrder, newProduct } from "../helpers/graphql-sales";
 
 let node: GatewayNode;
@@ -291,5 +291,68 @@ describe("Idempotency-Key", () => {
 		expect(other.status).toBe(422);
 		expect(other.body.errors[0].extensions.code).toBe("IDEMPOTENCY_KEY_REUSED");
 		expect(listed.orders.totalCount).toBe(1);
+	});
+	test("a mutation that ran but answered a field error is replayed, not run again: one order", async () => {
+		const customerId = await newCustomer(gql);
+		const created = await data<{ createApiKey: { key: string } }>(
+			gql,
+			'mutation { createApiKey(input: { name: "Orders only", scopes: ["orders:read", "orders:write"] }) { key } }',
+		);
+		const ordersOnly = graphqlClient(node.url, created.createApiKey.key);
+		// The key may create the order but not read its customer: a partial answer.
+		const create = `mutation($c: ID!, $p: ID!) { createOrder(input: { customerId: $c,
+			items: [{ productId: $p, quantity: 1 }] }) { id customer { name } } }`;
+		const key = { "idempotency-key": `gql-partial-${Math.random().toString(36).slice(2)}` };
+		const vars = { c: customerId, p: productId };
+
+		const first = await ordersOnly(create, vars, key);
+		const second = await ordersOnly(create, vars, key);
+		const listed = await data<{ orders: { totalCount: number } }>(
+			gql,
+			"query($c: ID!) { orders(filter: { customerId: $c }) { totalCount } }",
+			{ c: customerId },
+		);
+
+		expect(first.body.data.createOrder.id).toEqual(expect.any(String));
+		expect(first.body.errors[0].extensions.code).toBe("FORBIDDEN");
+		expect(second.headers.get("idempotent-replayed")).toBe("true");
+		expect(second.body).toEqual(first.body);
+		expect(listed.orders.totalCount).toBe(1);
+	});
+
+	test("a mutation whose second root field fails (data: null) is replayed: the first field's record is stored once", async () => {
+		const name = `Two roots ${Math.random().toString(36).slice(2, 8)}`;
+		const both = `mutation($n: String!, $o: ID!) { a: createCustomer(input: { name: $n,
+			segment: SMB }) { id } b: cancelOrder(id: $o, reason: "x") { id } }`;
+		const key = { "idempotency-key": `gql-two-${Math.random().toString(36).slice(2)}` };
+		const vars = { n: name, o: "00000000-0000-4000-8000-000000000000" };
+
+		const first = await gql(both, vars, key);
+		const second = await gql(both, vars, key);
+		const listed = await data<{ customers: { totalCount: number } }>(
+			gql,
+			"query($q: String!) { customers(filter: { q: $q }) { totalCount } }",
+			{ q: name },
+		);
+
+		expect(first.body.data).toBeNull();
+		expect(second.headers.get("idempotent-replayed")).toBe("true");
+		expect(listed.customers.totalCount).toBe(1);
+	});
+
+	test("an operation refused before it ran frees its key: the corrected retry runs", async () => {
+		const customerId = await newCustomer(gql);
+		const key = { "idempotency-key": `gql-invalid-${Math.random().toString(36).slice(2)}` };
+		const create = (field: string) => `mutation($c: ID!, $p: ID!) { createOrder(input: {
+			customerId: $c, items: [{ productId: $p, quantity: 1 }] }) { ${field} } }`;
+		const vars = { c: customerId, p: productId };
+
+		const invalid = await gql(create("noSuchField"), vars, key);
+		const retried = await gql(create("id"), vars, key);
+
+		expect(invalid.status).toBe(400);
+		expect(invalid.body.data).toBeUndefined();
+		expect(retried.headers.get("idempotent-replayed")).toBeNull();
+		expect(retried.body.data.createOrder.id).toEqual(expect.any(String));
 	});
 });
