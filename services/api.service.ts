@@ -26,6 +26,7 @@ import { buildOpenApi } from "./api/openapi";
 import { limitRequest } from "./api/rate-limit";
 import { closeSharedRedis, sharedRedis } from "./api/redis";
 import { isEncoded, refuseProtoQueryKey } from "./api/request-checks";
+import { refuseUnservedUpgrades } from "./api/upgrades";
 import { costOf, routeOf } from "./api/routes";
 import { type GatewayThis, v1Route } from "./api/v1-route";
 
@@ -297,6 +298,7 @@ const ApiService: ServiceSchema = {
 		const server = this.server as import("node:http").Server;
 		server.headersTimeout = config().headersTimeoutMs;
 		server.keepAliveTimeout = config().keepAliveTimeoutMs;
+		refuseUnservedUpgrades(server);
 	},
 
 	async stopped() {

@@ -36,6 +36,7 @@ import {
 	type SocketError,
 	socketErrorOf,
 } from "./io/protocol";
+import { SOCKET_IO_PATH } from "./api/upgrades";
 import { replayTo } from "./io/resume";
 import {
 	admitSocket,
@@ -77,13 +78,13 @@ const IoService: ServiceSchema = {
 		logRouteRegistration: null,
 		io: {
 			options: {
-				path: "/socket.io",
+				path: SOCKET_IO_PATH,
 				serveClient: false,
 				maxHttpBufferSize: MAX_MESSAGE_BYTES,
 				// A client that opens a connection but never joins the namespace is dropped.
 				connectTimeout: 10_000,
 				// Upgrades to other paths (GraphQL subscriptions at /graphql) belong to their own
-				// servers on this port; engine.io would otherwise destroy them after a second.
+				// servers on this port, and the gateway refuses unserved ones (api/upgrades.ts).
 				destroyUpgrade: false,
 			},
 			namespaces: {
