@@ -64,10 +64,22 @@ function limiter(
 function refusal(res: RateLimiterRes): ApiError {
 	const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
-	return new ApiError("RATE_LIMITED", "Too many failed sign-ins; try again later", {
-		details: [{ field: "email", message: "too many failed sign-ins", value: undefined }],
-		headers: { "Retry-After": String(retryAfter) },
-	});
+	// The details the request limiter gives (api/rate-limit.ts): `retry_after` in seconds.
+	return new ApiError(
+		"RATE_LIMITED",
+		`Too many failed sign-ins for this account; try again in ${retryAfter} s`,
+		{
+			details: [
+				{ field: "email", message: "too many failed sign-ins", value: undefined },
+				{
+					field: "retry_after",
+					message: "seconds to wait before retrying",
+					value: retryAfter,
+				},
+			],
+			headers: { "Retry-After": String(retryAfter) },
+		},
+	);
 }
 
 /** Consuming a point past the limit rejects with the limiter's state; that is expected here. */

@@ -115,6 +115,12 @@ describe("signing in", () => {
 		expect(blocked.status).toBe(429);
 		expect(blocked.body.error.code).toBe("RATE_LIMITED");
 		expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+		expect(blocked.body.error.details).toContainEqual(
+			expect.objectContaining({
+				field: "retry_after",
+				value: Number(blocked.headers.get("retry-after")),
+			}),
+		);
 		// Another account from the same address is not blocked by this one's failures.
 		expect(
 			(
