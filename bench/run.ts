@@ -24,7 +24,8 @@ const WEBHOOK_TARGET_PER_SECOND = 1000;
 /** The GraphQL scenario: 20 orders with their customers, in the schema's connection shape. */
 const GRAPHQL_QUERY =
 	process.env.BENCH_GRAPHQL_QUERY ??
-	"{ orders(pagination: { first: 20 }) { nodes { id status totalAmount customer { id name } } } }";
+	"{ orders(pagination: { first: 20 }) { nodes { id status totalAmount customer { id name } } " +
+		"} }";
 
 function options(): { seconds: number; connections: number } {
 	const { values } = parseArgs({
@@ -76,7 +77,10 @@ async function graphqlProbe(url: string, key: string): Promise<string | undefine
 	const res = await client(url, key).post("/graphql", { query: GRAPHQL_QUERY });
 	if (res.status === 404) return "no /graphql endpoint on this branch yet";
 	if (res.status !== 200 || res.body?.errors)
-		return `the query failed (${res.status}): ${JSON.stringify(res.body?.errors?.[0]?.message ?? res.body)}`;
+		return (
+			`the query failed (${res.status}): ` +
+			`${JSON.stringify(res.body?.errors?.[0]?.message ?? res.body)}`
+		);
 
 	return undefined;
 }

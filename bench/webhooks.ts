@@ -188,7 +188,11 @@ async function main(): Promise<void> {
 	};
 	process.stdout.write(`${JSON.stringify(report)}\n`);
 	process.stdout.write(
-		`webhooks  backlog ${report.backlog_deliveries_per_second}/s (server CPU ${report.backlog_server_cpu_ms_per_delivery} ms each)  live ${report.live_deliveries_per_second}/s (events recorded at ${report.events_recorded_per_second}/s)  ${events} events each; ${rx.bad} bad signatures, ${report.duplicates} duplicates\n`,
+		`webhooks  backlog ${report.backlog_deliveries_per_second}/s (server CPU ` +
+			`${report.backlog_server_cpu_ms_per_delivery} ms each)  live ` +
+			`${report.live_deliveries_per_second}/s (events recorded at ` +
+			`${report.events_recorded_per_second}/s)  ${events} events each; ${rx.bad} bad ` +
+			`signatures, ${report.duplicates} duplicates\n`,
 	);
 }
 

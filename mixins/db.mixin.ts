@@ -72,8 +72,10 @@ function acquireLock(file: string, serviceName: string): void {
 		const owner = Number(fs.readFileSync(file, "utf8"));
 		if (owner && owner !== process.pid && processAlive(owner)) {
 			throw new Error(
-				`The ${serviceName} service already runs on DATA_DIR ${path.dirname(file)} (pid ${owner}); ` +
-					"on NeDB each data service runs as exactly one copy (use MONGO_URI to scale it out)",
+				`The ${serviceName} service already runs on DATA_DIR ${path.dirname(file)} (pid ` +
+					`${owner}); ` +
+					"on NeDB each data service runs as exactly one copy (use MONGO_URI to scale " +
+					"it out)",
 			);
 		}
 	} catch (err) {

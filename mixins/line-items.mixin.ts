@@ -75,7 +75,9 @@ export function lineItemsMixin(entity: EntityDefinition): Partial<ServiceSchema>
 					throw validationError([
 						{
 							field: "items",
-							message: `make the total larger than ${maxExactMajor(currency)} ${currency}`,
+							message:
+								`make the total larger than ${maxExactMajor(currency)} ` +
+								`${currency}`,
 						},
 					]);
 				if (totals.total_amount < 0)

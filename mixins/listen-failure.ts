@@ -12,7 +12,10 @@ function reasonOf(err: NodeJS.ErrnoException, setting: string): string {
 	if (err.code === "EADDRINUSE") return `is in use: stop what holds it or set another ${setting}`;
 	if (err.code === "EACCES") return `needs privileges this process lacks: set another ${setting}`;
 	if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND")
-		return `cannot be opened on this HOST (${err.code}): set HOST to an address of this machine`;
+		return (
+			`cannot be opened on this HOST (${err.code}): set HOST to an address of this ` +
+			`machine`
+		);
 
 	return `cannot be opened (${err.code ?? err.message})`;
 }

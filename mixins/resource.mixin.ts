@@ -239,7 +239,12 @@ export function resourceMixin(options: ResourceOptions): Partial<ServiceSchema> 
 					embeds,
 					// The caller's scopes too: a hook may show more to some callers than to others.
 					// And the clauses `scopeQuery` adds: notifications are the caller's user's own.
-					what: `${action}:${ctx.meta.auth?.scopes.join(",")}:${JSON.stringify(this.scopeQuery(ctx))}:${JSON.stringify(ctx.params)}`,
+					what: [
+						action,
+						ctx.meta.auth?.scopes.join(","),
+						JSON.stringify(this.scopeQuery(ctx)),
+						JSON.stringify(ctx.params),
+					].join(":"),
 					fresh: ctx.meta.$cache === false,
 				};
 

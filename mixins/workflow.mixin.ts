@@ -104,7 +104,10 @@ export function workflowMixin(options: WorkflowOptions): Partial<ServiceSchema> 
 				throw validationError([
 					{
 						field,
-						message: `must be ${machine.initial} when ${withArticle(machine.entity)} is created; later states are reached by their workflow`,
+						message:
+							`must be ${machine.initial} when ` +
+							`${withArticle(machine.entity)} is created; later states are ` +
+							`reached by their workflow`,
 						value: state,
 					},
 				]);

@@ -146,7 +146,8 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 	nodeEnv: {
 		env: "NODE_ENV",
 		description:
-			"development, production or test; production hides introspection and needs https webhooks",
+			"development, production or test; production hides introspection and needs https " +
+			"webhooks",
 		parse: oneOf("development", ["development", "production", "test"] as const),
 	},
 	logLevel: {
@@ -274,7 +275,8 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 	anonymousRateLimitPerHour: {
 		env: "ANONYMOUS_RATE_LIMIT_PER_HOUR",
 		description:
-			"requests per hour per client address without a valid credential (sign-in, refused requests)",
+			"requests per hour per client address without a valid credential (sign-in, refused " +
+			"requests)",
 		parse: integer(300, 1, 10_000_000),
 	},
 	cacheTtlSeconds: {
@@ -308,7 +310,8 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 	tracingExporter: {
 		env: "TRACING_EXPORTER",
 		description:
-			"none, console (spans in the log) or zipkin (to TRACING_URL; Jaeger and Tempo accept it)",
+			"none, console (spans in the log) or zipkin (to TRACING_URL; Jaeger and Tempo " +
+			"accept it)",
 		parse: oneOf("none", ["none", "console", "zipkin"] as const),
 	},
 	tracingUrl: {
@@ -329,7 +332,8 @@ export const VARIABLES: { [K in keyof Config]: Variable<Config[K]> & { env: stri
 	documentSigningKey: {
 		env: "DOCUMENT_SIGNING_KEY",
 		description:
-			"secret (32+ characters) signing document share links; unset = generated once into DATA_DIR",
+			"secret (32+ characters) signing document share links; unset = generated once into " +
+			"DATA_DIR",
 		sensitive: true,
 		parse(raw, name) {
 			if (raw === undefined || raw === "") return undefined;

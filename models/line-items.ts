@@ -89,7 +89,9 @@ export function priceLines(
 		if (product && line.unit_price === undefined && product.currency !== currency)
 			details.push({
 				field: at("unit_price"),
-				message: `is required: the product is priced in ${product.currency}, not ${currency}`,
+				message:
+					`is required: the product is priced in ${product.currency}, not ` +
+					`${currency}`,
 			});
 		const unitMajor = line.unit_price ?? product?.price ?? 0;
 		const unit = toMinor(unitMajor, currency);

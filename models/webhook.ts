@@ -154,7 +154,9 @@ export function deliveryId(eventId: string, endpointId: string): string {
 	hash[8] = (hash[8] & 0x3f) | 0x80;
 	const hex = hash.subarray(0, 16).toString("hex");
 
-	return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+	const parts = [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20)];
+
+	return [...parts, hex.slice(20)].join("-");
 }
 
 const PATTERN = /^(\*|[a-z_]+\.(\*|[a-z_]+))$/;

@@ -14,7 +14,8 @@ import { createNode } from "./node";
 
 const IDENTITY_SERVICES = ["organizations", "users", "members", "api-keys", "events"];
 const USAGE =
-	"usage: npm run bootstrap -- --org NAME --email EMAIL --password PASSWORD [--plan free|pro|enterprise] [--key-rate-limit N]";
+	"usage: npm run bootstrap -- --org NAME --email EMAIL --password PASSWORD [--plan " +
+	"free|pro|enterprise] [--key-rate-limit N]";
 
 interface BootstrapArgs {
 	name: string;

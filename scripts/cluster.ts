@@ -197,7 +197,8 @@ async function main(): Promise<void> {
 	const supervisor = new Supervisor(options, namespace);
 
 	process.stdout.write(
-		`[cluster] ${new URL(options.transporter).protocol}// namespace ${namespace}, channels on ${new URL(options.channels).host}, REDIS_URL on ${new URL(options.redis).host}\n`,
+		`[cluster] ${new URL(options.transporter).protocol}// namespace ${namespace}, channels ` +
+			`on ${new URL(options.channels).host}, REDIS_URL on ${new URL(options.redis).host}\n`,
 	);
 	for (const node of nodes) {
 		const port = node.env.PORT ? ` on port ${node.env.PORT}` : "";

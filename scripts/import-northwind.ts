@@ -56,7 +56,8 @@ function readArgs(): { dir: string; url: string; key: string; org?: string } {
 	// The data set is not in the repository; a wrong folder should say so, not ENOENT.
 	if (!fs.existsSync(path.join(values.dir, "customers.csv")))
 		throw new Error(
-			`${values.dir} holds no customers.csv: point --dir at the folder holding the Northwind CSVs`,
+			`${values.dir} holds no customers.csv: point --dir at the folder holding the ` +
+				`Northwind CSVs`,
 		);
 
 	return {

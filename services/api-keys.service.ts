@@ -279,7 +279,9 @@ const ApiKeysService: ServiceSchema = {
 			throw validationError([
 				{
 					field: "rate_limit_per_hour",
-					message: `must not exceed the ${org?.plan ?? "free"} plan's quota of ${quota} per hour`,
+					message:
+						`must not exceed the ${org?.plan ?? "free"} plan's quota of ` +
+						`${quota} per hour`,
 					value: limit,
 				},
 			]);

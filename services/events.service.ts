@@ -32,7 +32,9 @@ function eventIdFactory(): () => string {
 			.toString(36)
 			.padStart(6, "0");
 
-		return `evt_${now.toString(36).padStart(9, "0")}${counter.toString(36).padStart(4, "0")}${random}`;
+		const ms = now.toString(36).padStart(9, "0");
+
+		return `evt_${ms}${counter.toString(36).padStart(4, "0")}${random}`;
 	};
 }
 

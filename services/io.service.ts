@@ -145,7 +145,8 @@ const IoService: ServiceSchema = {
 			if (!server)
 				throw new ConfigError(
 					"SERVICES",
-					"runs io without api; the socket service shares the gateway's HTTP server (SERVICES=api,io)",
+					"runs io without api; the socket service shares the gateway's HTTP server " +
+						"(SERVICES=api,io)",
 				);
 			this.io = new Server(server, this.settings.io.options);
 		},
@@ -197,7 +198,8 @@ const IoService: ServiceSchema = {
 				this.logger.warn(`Resume of socket ${socket.id} failed: ${err.message}`);
 				const error = new ApiError(
 					"SERVICE_UNAVAILABLE",
-					"The missed events could not be replayed; reconnect with the last event id received",
+					"The missed events could not be replayed; reconnect with the last event id " +
+						"received",
 				);
 				socket.emit("error", socketErrorOf(error));
 				// Closing the transport, not the socket, lets the client reconnect by itself.

@@ -25,7 +25,10 @@ function titleOf(event: DomainEvent): string {
 		case "invoice.overdue":
 			return `Invoice ${object.invoice_number ?? object.id} is overdue`;
 		case "payment.failed":
-			return `Payment ${object.id} failed${object.failure_reason ? `: ${object.failure_reason}` : ""}`;
+			return (
+				`Payment ${object.id} ` +
+				`failed${object.failure_reason ? `: ${object.failure_reason}` : ""}`
+			);
 		default:
 			return `Webhook endpoint ${object.url ?? object.id} was disabled`;
 	}

@@ -60,7 +60,8 @@ const WebhookWorkerService: ServiceSchema = {
 					// The lease (or the queued mark) expires
 					// and the poller sends it again: not lost.
 					this.logger.error(
-						`Webhook deliveries ${message?.ids?.join(", ")} failed in the worker: ${(err as Error).message}`,
+						`Webhook deliveries ${message?.ids?.join(", ")} failed in the worker: ` +
+							`${(err as Error).message}`,
 					);
 				} finally {
 					this.backlog.track(-1);
@@ -138,7 +139,8 @@ const WebhookWorkerService: ServiceSchema = {
 		/** What `complete` records for one attempt. */
 		outcomeOf(claim: Claim, result: AttemptResult): Record<string, unknown> {
 			this.logger.debug(
-				`Webhook delivery ${claim.id} attempt ${claim.attempts + 1}: ${result.error ?? result.status_code}`,
+				`Webhook delivery ${claim.id} attempt ${claim.attempts + 1}: ` +
+					`${result.error ?? result.status_code}`,
 			);
 
 			return {

@@ -213,7 +213,9 @@ const WebhooksService: ServiceSchema = {
 				};
 				await this.storeUpdate({ _id: id }, health);
 				if (autoDisableDue(health)) {
-					const reason = `No successful delivery since ${health.failing_since} (${health.consecutive_failures} failed attempts in a row)`;
+					const reason =
+						`No successful delivery since ${health.failing_since} ` +
+						`(${health.consecutive_failures} failed attempts in a row)`;
 					await ctx.call("webhooks.disable", { id, reason });
 				}
 			},

@@ -85,7 +85,9 @@ export async function importNorthwind(
 	} catch (err) {
 		return {
 			ok: false,
-			note: `import failed: ${String((err as { stderr?: string }).stderr ?? err).slice(-300)}`,
+			note:
+				`import failed: ` +
+				`${String((err as { stderr?: string }).stderr ?? err).slice(-300)}`,
 		};
 	}
 

@@ -35,7 +35,8 @@ export function formatOf(contentType: string): ImportFormat {
 	if (!format)
 		throw new ApiError(
 			"UNSUPPORTED_MEDIA_TYPE",
-			`Send text/csv, application/x-ndjson or application/json (got "${contentType || "none"}")`,
+			`Send text/csv, application/x-ndjson or application/json (got ` +
+				`"${contentType || "none"}")`,
 		);
 
 	return format;

@@ -120,8 +120,10 @@ export function analyticsGraphql(): Partial<ServiceSchema> {
 			graphql: {
 				type: [TYPES],
 				query: [
-					"customerAnalytics(customerId: ID!, dateRange: DateRangeInput): CustomerAnalytics!",
-					"salesAnalytics(groupBy: AnalyticsGroupBy!, dateRange: DateRangeInput, filter: SalesAnalyticsFilter): SalesAnalytics!",
+					"customerAnalytics(customerId: ID!, dateRange: DateRangeInput): " +
+						"CustomerAnalytics!",
+					"salesAnalytics(groupBy: AnalyticsGroupBy!, dateRange: DateRangeInput, " +
+						"filter: SalesAnalyticsFilter): SalesAnalytics!",
 				],
 				resolvers: {
 					Customer: Object.fromEntries(FIGURES.map((f) => [camel(f), figureResolver(f)])),

@@ -37,7 +37,8 @@ export const ErrorAnswersMixin: Partial<ServiceSchema> = {
 				this.writeErrorResponse(req, res, err);
 			} catch (failure) {
 				this.logger.error(
-					`Error response of ${req.method} request ${requestIdOf(req)} failed: ${(failure as Error)?.name}`,
+					`Error response of ${req.method} request ${requestIdOf(req)} failed: ` +
+						`${(failure as Error)?.name}`,
 				);
 				writeFallbackError(res, API_VERSION);
 			}
@@ -65,11 +66,13 @@ export const ErrorAnswersMixin: Partial<ServiceSchema> = {
 				// reporter, Sentry, when one is configured).
 				const e = err as Error;
 				this.logger.error(
-					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message} (request ${requestId})`,
+					`Request ${req.method} ${path} failed: ${e?.name}: ${e?.message} (request ` +
+						`${requestId})`,
 				);
 			} else if (error.type === "SERVICE_UNAVAILABLE") {
 				this.logger.warn(
-					`Request ${req.method} ${path}: service unavailable (${(err as Error)?.message}; request ${requestId})`,
+					`Request ${req.method} ${path}: service unavailable ` +
+						`(${(err as Error)?.message}; request ${requestId})`,
 				);
 			}
 			if (res.headersSent) {

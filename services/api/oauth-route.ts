@@ -66,7 +66,10 @@ function cookieOf(req: IncomingMessage, name: string): string | undefined {
 function sessionCookie(token: string): string {
 	const secure = config().jwtIssuer.startsWith("https:") ? "; Secure" : "";
 
-	return `${SESSION_COOKIE}=${token}; Path=${COOKIE_PATH}; Max-Age=3600; HttpOnly; SameSite=Lax${secure}`;
+	return (
+		`${SESSION_COOKIE}=${token}; Path=${COOKIE_PATH}; Max-Age=3600; HttpOnly; ` +
+		`SameSite=Lax${secure}`
+	);
 }
 
 /** Who is signing in at the authorization endpoint; a bad credential just means "signed out". */
@@ -178,7 +181,8 @@ function sendError(
 	if (status >= 500 && status !== 503) {
 		const e = err as Error;
 		this.logger.error(
-			`OAuth request ${req.method} ${req.$alias?.path ?? ""} failed: ${e?.name}: ${e?.message}`,
+			`OAuth request ${req.method} ${req.$alias?.path ?? ""} failed: ${e?.name}: ` +
+				`${e?.message}`,
 		);
 	}
 	if (res.headersSent) {

@@ -55,13 +55,20 @@ function fieldsSchema(endpoint: OAuthEndpoint): JsonSchema {
 	};
 }
 
+/** `oauth.token` → `oauthToken`; the DELETE of a path gets its own id (`…Delete`). */
+function operationIdOf(endpoint: OAuthEndpoint): string {
+	const id = endpoint.action.replace(/\.(\w)/, (_, c: string) => c.toUpperCase());
+
+	return endpoint.method === "DELETE" ? `${id}Delete` : id;
+}
+
 function operation(endpoint: OAuthEndpoint): Record<string, unknown> {
 	const hasForm = endpoint.fields && endpoint.method !== "GET";
 	const query = endpoint.method === "GET" ? Object.entries(endpoint.fields ?? {}) : [];
 	const isDiscovery = endpoint.base === "/.well-known";
 
 	return {
-		operationId: `${endpoint.action.replace(/\.(\w)/, (_, c: string) => c.toUpperCase())}${endpoint.method === "DELETE" ? "Delete" : ""}`,
+		operationId: operationIdOf(endpoint),
 		summary: endpoint.summary,
 		tags: ["oauth"],
 		// The token endpoints take client credentials by Basic or in the form; authorize takes

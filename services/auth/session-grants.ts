@@ -81,7 +81,8 @@ export const SessionGrants: Partial<ServiceSchema> = {
 				if (claimed === 0) {
 					await this.revoke(doc, "authorization_code_reused");
 					this.logger.warn(
-						`Authorization code of session ${doc._id} used twice; its tokens are revoked`,
+						`Authorization code of session ${doc._id} used twice; its tokens are ` +
+							`revoked`,
 					);
 					throw invalidGrant(
 						"The authorization code was already used; the tokens it issued are revoked",

@@ -220,7 +220,8 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 			if (due.length === 0) return;
 			for (const row of due.filter((d) => d.lease))
 				this.logger.warn(
-					`Webhook delivery ${row._id}: its lease ran out with no outcome (a lost message or a worker stopped mid-attempt); sending it again`,
+					`Webhook delivery ${row._id}: its lease ran out with no outcome (a lost ` +
+						`message or a worker stopped mid-attempt); sending it again`,
 				);
 			// A row changed since the query keeps its state; its message is refused at claim.
 			const lease = newLease();
@@ -245,7 +246,8 @@ export const dispatchMixin: Partial<ServiceSchema> = {
 				due_at: iso(Date.now()),
 			});
 			this.logger.warn(
-				`Worker node ${nodeId} left holding ${changed} webhook deliveries; sending them again`,
+				`Worker node ${nodeId} left holding ${changed} webhook deliveries; sending them ` +
+					`again`,
 			);
 			this.dispatchSoon();
 		},

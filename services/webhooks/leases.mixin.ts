@@ -190,7 +190,9 @@ export const leasesMixin: Partial<ServiceSchema> = {
 		 * A delivery whose endpoint is gone or switched off, or whose event left the log, is dead.
 		 */
 		async abandon(doc: StoredDoc, endpoint: ResolvedEndpoint | undefined): Promise<void> {
-			const disabled = `The endpoint is disabled${endpoint?.disabled_reason ? `: ${endpoint.disabled_reason}` : ""}`;
+			const disabled =
+				`The endpoint is ` +
+				`disabled${endpoint?.disabled_reason ? `: ${endpoint.disabled_reason}` : ""}`;
 			const reason = !endpoint
 				? "The endpoint was deleted"
 				: !endpoint.is_active
@@ -232,7 +234,8 @@ export const leasesMixin: Partial<ServiceSchema> = {
 				);
 				if (changed < members.length)
 					this.logger.warn(
-						`${members.length - changed} webhook deliveries lost their lease before their outcome was recorded`,
+						`${members.length - changed} webhook deliveries lost their lease before ` +
+							`their outcome was recorded`,
 					);
 			}
 			items.forEach((p, i) => {

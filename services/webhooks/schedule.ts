@@ -101,7 +101,9 @@ export function afterAttempt(
 		return {
 			...common,
 			status: "dead",
-			dead_reason: `No success after ${round} attempt${round === 1 ? "" : "s"}; the last: ${last}`,
+			dead_reason:
+				`No success after ${round} attempt${round === 1 ? "" : "s"}; the last: ` +
+				`${last}`,
 		};
 	}
 	const scheduled = retryDelayMs(state.retry_config, round, random);

@@ -86,10 +86,11 @@ export function deliveryHeaders(input: SignInput): Record<string, string> {
 		.update(body)
 		.digest("hex");
 	const signed = Buffer.concat([Buffer.from(`${eventId}.${timestamp}.`, "utf8"), body]);
-	const standard = secrets.map(
-		(secret) =>
-			`v1,${crypto.createHmac("sha256", standardKey(secret)).update(signed).digest("base64")}`,
-	);
+	const standard = secrets.map((secret) => {
+		const mac = crypto.createHmac("sha256", standardKey(secret)).update(signed);
+
+		return `v1,${mac.digest("base64")}`;
+	});
 
 	return {
 		"content-type": "application/json",

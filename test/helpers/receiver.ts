@@ -83,7 +83,8 @@ function verifyMantis(secrets: string[], raw: Buffer, header: unknown): string |
 	if (typeof header !== "string") return undefined;
 
 	return secrets.find((secret) => {
-		const expected = `sha256=${crypto.createHmac("sha256", Buffer.from(secret, "utf8")).update(raw).digest("hex")}`;
+		const mac = crypto.createHmac("sha256", Buffer.from(secret, "utf8")).update(raw);
+		const expected = `sha256=${mac.digest("hex")}`;
 
 		return (
 			expected.length === header.length &&
@@ -111,7 +112,8 @@ export async function startReceiver(): Promise<Receiver> {
 			while (!done(receiver.received)) {
 				if (Date.now() > deadline)
 					throw new Error(
-						`receiver: timed out waiting for ${what} (${receiver.received.length} received)`,
+						`receiver: timed out waiting for ${what} (${receiver.received.length} ` +
+							`received)`,
 					);
 				await new Promise((r) => setTimeout(r, 50));
 			}

@@ -77,7 +77,8 @@ export class GraphqlSubscriptions {
 		fields: string,
 		handlers: GraphqlHandlers<{ customerInteraction: Record<string, unknown> }>,
 	): Promise<() => void> {
-		const query = `subscription ($c: ID!) { customerInteraction(customerId: $c) { ${fields} } }`;
+		const query =
+			`subscription ($c: ID!) { customerInteraction(customerId: $c) { ${fields} ` + `} }`;
 
 		return this.subscribe(query, { c: customerId }, handlers);
 	}

@@ -97,7 +97,8 @@ export function verifyMantisSignature(
 	secret: string,
 ): boolean {
 	if (!signature) return false;
-	const expected = `sha256=${createHmac("sha256", Buffer.from(secret, "utf8")).update(payload).digest("hex")}`;
+	const mac = createHmac("sha256", Buffer.from(secret, "utf8")).update(payload);
+	const expected = `sha256=${mac.digest("hex")}`;
 
 	return sameText(signature, expected);
 }
