@@ -26,7 +26,8 @@ export interface StepSpec<B = Body> {
 
 export interface WorkflowOptions extends ResourceOptions {
 	machine: StateMachine;
-	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each step checks its own body type
+	// `any` on purpose: each step checks its own body type.
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	steps?: Record<string, StepSpec<any>>;
 }
 

@@ -58,7 +58,9 @@ export interface FormReply {
 	status: number;
 	headers: Headers;
 	text: string;
-	json?: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- RFC 6749 bodies are checked field by field
+	// `any` on purpose: RFC 6749 bodies are checked field by field.
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
+	json?: any;
 }
 
 /** A request with an `application/x-www-form-urlencoded` body, redirects not followed. */
@@ -92,9 +94,9 @@ export function pkce(): { verifier: string; challenge: string } {
 	return { verifier, challenge };
 }
 
-/** The JSON state embedded in the authorization page. */
+/** The JSON state embedded in the authorization page (`any`: checked field by field). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function pageState(html: string): any {
-	// eslint-disable-line @typescript-eslint/no-explicit-any -- page state is checked field by field
 	const match = /<script id="authorize-state" type="application\/json">([\s\S]*?)<\/script>/.exec(
 		html,
 	);

@@ -221,7 +221,8 @@ export async function startNode(
 export interface Reply<T = any> {
 	status: number;
 	headers: Headers;
-	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are checked field by field
+	// `any` on purpose: test bodies are checked field by field.
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	body: T;
 }
 

@@ -9,7 +9,8 @@ import { bootstrap, freePort, type GatewayNode, type Owner, startNode, tempDir }
 export interface GraphqlReply {
 	status: number;
 	headers: Headers;
-	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked field by field
+	// `any` on purpose: answers are checked field by field.
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	body: any;
 }
 

@@ -40,7 +40,8 @@ export interface LoadOptions {
 	retryDelayMs?: number;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read field by field
+// `any` on purpose: response bodies are read field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

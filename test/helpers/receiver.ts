@@ -13,7 +13,8 @@ export interface Received {
 	at: number;
 	headers: http.IncomingHttpHeaders;
 	raw: Buffer;
-	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are checked field by field
+	// `any` on purpose: payloads are checked field by field.
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	body: any;
 	/** Secrets whose Standard Webhooks signature verified. */
 	standardOk: string[];

@@ -7,7 +7,8 @@ import type { Client } from "./gateway";
 
 export type { Socket };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- events are checked field by field
+// `any` on purpose: events are checked field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Envelope = Record<string, any> & { id: string; type: string; organization_id: string };
 
 export interface SocketError {

@@ -28,7 +28,8 @@ let first: Run;
 
 interface Run {
 	status: number;
-	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the summary is checked field by field
+	// `any` on purpose: the summary is checked field by field.
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	summary: any;
 	stderr: string;
 }

@@ -33,7 +33,8 @@ let oauthClient: BaseClient;
 let publicClientId: string;
 const secrets: string[] = [OWNER_PASSWORD];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a client's fields are checked one by one
+// `any` on purpose: a client's fields are checked one by one.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function createClient(body: Record<string, unknown>): Promise<Record<string, any>> {
 	const res = await client(node.url, owner.api_key).post(
 		`/v1/organizations/${owner.organization_id}/oauth-clients`,
