@@ -17,7 +17,7 @@ import {
 	ROUTE_UNMATCHED,
 } from "./metrics";
 import { config } from "../models/config";
-import { templateOf } from "../services/api/routes";
+import { templateOf } from "../services/api/route-lookup";
 
 type GatewayRequest = IncomingMessage & {
 	$alias?: { fullPath?: string };

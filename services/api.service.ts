@@ -27,7 +27,7 @@ import { limitRequest } from "./api/rate-limit";
 import { closeSharedRedis, sharedRedis } from "./api/redis";
 import { isEncoded, refuseProtoQueryKey } from "./api/request-checks";
 import { refuseUnservedUpgrades } from "./api/upgrades";
-import { costOf, routeOf } from "./api/routes";
+import { costOf, routeOf } from "./api/route-lookup";
 import { type GatewayThis, v1Route } from "./api/v1-route";
 
 /** The services every request path needs; `/ready` is 503 until each one answers. */

@@ -10,7 +10,7 @@ import { errorBody, toApiError, writeFallbackError } from "./errors";
 import { API_VERSION, type GatewayRequest, isApiPath, requestIdOf } from "./http-request";
 import { releaseFromRequest } from "./idempotency";
 import { hasRateLimitHeaders, limitRequest } from "./rate-limit";
-import { methodsOf } from "./routes";
+import { methodsOf } from "./route-lookup";
 
 export const ErrorAnswersMixin: Partial<ServiceSchema> = {
 	methods: {

@@ -10,7 +10,7 @@ import type { Meta, RestParams } from "../../models/context";
 import type { GatewayRequest } from "./http-request";
 import { keepResponse } from "./idempotency";
 import { PARSER_OPTIONS, refuseDeepBody } from "./request-checks";
-import { aliases, type BodyKind } from "./routes";
+import { aliases, type BodyKind } from "./route-lookup";
 
 /** The gateway's methods the route hooks call (services/api.service.ts). */
 export interface GatewayThis {
