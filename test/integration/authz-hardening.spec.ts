@@ -4,20 +4,14 @@
  * in a cursor, or exceed its plan with a key. Each case goes through the real clients. What a
  * tenant must not be able to store or reach otherwise: data-integrity.spec.ts.
  */
-import { client, type OrganizationGateway, organizationGateway } from "../helpers/gateway";
+import { client, type OrganizationGateway } from "../helpers/gateway";
 import { graphqlClient } from "../helpers/graphql";
-import { customerWithOrder } from "../helpers/orders";
+import { customerWithOrder, freePlanGateway } from "../helpers/hardening";
 
 let gw: OrganizationGateway;
 
 beforeAll(async () => {
-	// The free plan (1,000 requests per hour), the one a tenant would most like to leave; the
-	// owner key gets more from the operator at bootstrap, which no tenant can give a key.
-	gw = await organizationGateway(
-		"Hardening Org",
-		{},
-		{ plan: "free", keyRateLimit: 50_000, others: ["Neighbour Org"] },
-	);
+	gw = await freePlanGateway();
 });
 
 afterAll(async () => {

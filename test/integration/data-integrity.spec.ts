@@ -5,20 +5,14 @@
  * outside the catalogue, another organization's users, formula cells in exports, and malformed
  * sorts, contacts and external ids. Each case goes through the real clients.
  */
-import { client, type OrganizationGateway, organizationGateway } from "../helpers/gateway";
+import { client, type OrganizationGateway } from "../helpers/gateway";
 import { graphqlClient } from "../helpers/graphql";
-import { customerWithOrder, orderCount } from "../helpers/orders";
+import { customerWithOrder, freePlanGateway, orderCount } from "../helpers/hardening";
 
 let gw: OrganizationGateway;
 
 beforeAll(async () => {
-	// The free plan (1,000 requests per hour), the one a tenant would most like to leave; the
-	// owner key gets more from the operator at bootstrap, which no tenant can give a key.
-	gw = await organizationGateway(
-		"Hardening Org",
-		{},
-		{ plan: "free", keyRateLimit: 50_000, others: ["Neighbour Org"] },
-	);
+	gw = await freePlanGateway();
 });
 
 afterAll(async () => {

@@ -1,8 +1,21 @@
 /**
- * Fixtures over real HTTP that several suites share: a customer with one order, the number of
- * orders an organization holds.
+ * What the hardening suites (authz-hardening, data-integrity) share: their gateway, and fixtures
+ * over real HTTP (a customer with one order, the number of orders an organization holds).
  */
-import type { OrganizationGateway } from "./gateway";
+import { type OrganizationGateway, organizationGateway } from "./gateway";
+
+/**
+ * A gateway whose organization is on the free plan (1,000 requests per hour), the one a tenant
+ * would most like to leave, beside a neighbour organization; the owner key gets more from the
+ * operator at bootstrap, which no tenant can give a key.
+ */
+export function freePlanGateway(): Promise<OrganizationGateway> {
+	return organizationGateway(
+		"Hardening Org",
+		{},
+		{ plan: "free", keyRateLimit: 50_000, others: ["Neighbour Org"] },
+	);
+}
 
 /** A customer with one order of one product, created by the owner. */
 export async function customerWithOrder(
