@@ -152,14 +152,26 @@ export class LoadDriver {
 	}
 }
 
+/** How long the checker retries a 503 (a breaker still half-open after a node came back). */
+const LIST_RETRY_MS = 15_000;
+
+/** One page, retried as any client retries a 503 (it is retryable), within LIST_RETRY_MS. */
+async function fetchPage(url: string, owner: Owner): Promise<Response> {
+	const deadline = Date.now() + LIST_RETRY_MS;
+	for (;;) {
+		const res = await fetch(url, { headers: { authorization: `Bearer ${owner.api_key}` } });
+		if (res.status !== 503 || Date.now() > deadline) return res;
+		await res.arrayBuffer();
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+}
+
 /** Every row of a paginated list, through `gateway`. */
 async function listAll(gateway: string, owner: Owner, path: string): Promise<Json[]> {
 	const rows: Json[] = [];
 	for (let page = 1; ; page++) {
 		const sep = path.includes("?") ? "&" : "?";
-		const res = await fetch(`${gateway}${path}${sep}limit=100&page=${page}`, {
-			headers: { authorization: `Bearer ${owner.api_key}` },
-		});
+		const res = await fetchPage(`${gateway}${path}${sep}limit=100&page=${page}`, owner);
 		const body: Json = await res.json();
 		if (res.status !== 200) throw new Error(`listing ${path}: ${res.status}`);
 		rows.push(...body.data);
