@@ -363,7 +363,11 @@ describe("payments", () => {
 		);
 		await first.api.get(`${base}/notifications/${firstNote.id}`);
 
-		const secondNotes = (await second.api.get(path)).body.data;
+		// The second admin's own notification is made apart from the first's: wait for it too.
+		const secondNotes = await until(
+			async () => (await second.api.get(path)).body.data,
+			(n) => n.some((x: { object: { id: string } }) => x.object.id === pay.id),
+		);
 		const secondRead = await second.api.get(`${base}/notifications/${firstNote.id}`);
 
 		expect(firstNotes.every((n: { user_id: string }) => n.user_id === first.user.id)).toBe(
